@@ -1,0 +1,61 @@
+# vdwiki: `make run` to try it, `make test` to test it. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate fixtures demo-users browser chromium services lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements/base.txt requirements/dev.txt requirements/prod.txt
+	$(BIN)/pip install --quiet -r requirements/dev.txt -r requirements/prod.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+fixtures: migrate
+	$(BIN)/python manage.py import_dump fixtures/legacy --no-progress
+
+demo-users: migrate
+	@echo "Demo users (passwords are new on every run):"
+	@$(BIN)/python manage.py create_demo_users
+
+run: fixtures demo-users
+	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install chromium services
+	$(BIN)/python -m pytest
+
+browser: install chromium services
+	$(BIN)/python -m pytest -m browser
+
+# The suite talks to the local Redis (the page cache shared by app servers); start it if it is down.
+services:
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
+	  echo "Starting Redis on 127.0.0.1:6379"; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; sleep 1; }
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing Debian's chromium for the browser tests (needs root and apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/serve.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

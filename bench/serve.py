@@ -1,0 +1,149 @@
+"""Serving benchmark: the site under gunicorn with 15,000 posts in PostgreSQL, loaded with wrk.
+
+    .venv/bin/python bench/serve.py [--posts 15000] [--duration 20] [--connections 16]
+
+Builds a dump of N posts from the corpus, imports it into a fresh PostgreSQL database
+(`vdwiki_bench_serve` on 127.0.0.1, made and dropped by this script), starts gunicorn with two
+workers on 127.0.0.1, and runs wrk on a post page, a category page and a search, first with the
+page cache off ("cold": every request renders) and then on (Redis at 127.0.0.1:6379). Prints
+requests per second, p50/p95/p99 latency and the queries each request runs; the last line holds
+them all. Targets on the 2-core machine: cached post page >= 1,500 req/s, uncached >= 300,
+search p95 < 50 ms.
+"""
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from dumps import ROOT, build_dump, run
+
+DATABASE = "vdwiki_bench_serve"
+PORT = 8123
+REDIS_URL = "redis://127.0.0.1:6379/14"
+PAGES = {
+    "post": "/posts/recurrent-miscarriages-decreased-by-increased-vitamin-d-levels/",
+    "category": "/categories/pregnancy/",
+    "search": "/search/?q=vitamin+d+pregnancy",
+}
+TARGETS = "cached post >= 1500 req/s, cold post >= 300 req/s, search p95 < 50 ms"
+
+COUNT_QUERIES = """
+import django; django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+client = Client()
+for url in {urls!r}:
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        status = client.get(url).status_code
+    print(url, status, len(queries))
+"""
+
+
+def psql(sql: str) -> None:
+    subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, capture_output=True)
+
+
+def environment(work: Path, *, cache_pages: bool) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SETTINGS_MODULE": "vdwiki.settings",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DJANGO_CACHE_PAGES": "1" if cache_pages else "0",
+        "REDIS_URL": REDIS_URL,
+        "MEDIA_ROOT": str(work / "media"),
+        "DJANGO_STATIC_ROOT": str(work / "static"),
+        "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_ACCESSLOG": "",
+    }
+
+
+def serve(env: dict) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "vdwiki.wsgi"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    sys.exit(f"gunicorn did not start:\n{server.stderr.read().decode()}")
+
+
+def load(path: str, duration: int, connections: int) -> dict:
+    url = f"http://127.0.0.1:{PORT}{path}"
+    urllib.request.urlopen(url, timeout=10)  # warm the page (and the cache, when on)
+    script = str(ROOT / "bench" / "wrk_report.lua")
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", script, url]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    match = re.search(r"^RESULT (\S+) (\S+) (\S+) (\S+) (\d+) (\d+)$", result.stdout, re.MULTILINE)
+    rps, p50, p95, p99, bad, errors = match.groups()
+    return {"rps": float(rps), "p50": float(p50), "p95": float(p95), "p99": float(p99), "bad": int(bad) + int(errors)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=15000)
+    parser.add_argument("--duration", type=int, default=20, help="seconds of wrk per page and mode")
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="vdwiki-serve-") as tmp:
+        work = Path(tmp)
+        psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+        psql(f"CREATE DATABASE {DATABASE}")
+        try:
+            build_dump(work / "dump", args.posts)
+            env = environment(work, cache_pages=False)
+            manage = [sys.executable, "manage.py"]
+            run([*manage, "migrate", "--noinput", "-v", "0"], env)
+            run([*manage, "import_dump", str(work / "dump"), "--no-progress"], env)
+            run([*manage, "collectstatic", "--noinput", "-v", "0"], env)
+            _, counted = run([sys.executable, "-c", COUNT_QUERIES.format(urls=list(PAGES.values()))], env)
+            queries = {url: int(count) for url, _status, count in (line.split() for line in counted.splitlines())}
+            results = {}
+            for mode, cache_pages in (("cold", False), ("cached", True)):
+                server = serve(environment(work, cache_pages=cache_pages))
+                try:
+                    for name, path in PAGES.items():
+                        results[mode, name] = load(path, args.duration, args.connections)
+                finally:
+                    os.killpg(server.pid, signal.SIGTERM)
+                    server.wait(timeout=30)
+        finally:
+            psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+
+    setup = f"wrk with {args.connections} connections for {args.duration} s"
+    print(f"{args.posts} posts in PostgreSQL, gunicorn with 2 workers, {setup}")
+    print(f"{'page':<10}{'mode':<8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'queries':>9}")
+    for (mode, name), r in results.items():
+        print(f"{name:<10}{mode:<8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}{r['bad']:>9}"
+              f"{queries[PAGES[name]] if mode == 'cold' else 0:>9}")  # fmt: skip
+    cached, cold, search = results["cached", "post"], results["cold", "post"], results["cold", "search"]
+    print(
+        f"cached post {cached['rps']:.0f} req/s ({cached['rps'] / 1500:.2f}x target); "
+        f"cold post {cold['rps']:.0f} req/s ({cold['rps'] / 300:.2f}x target); "
+        f"search p95 {search['p95']:.1f} ms (target 50); "
+        f"category cached {results['cached', 'category']['rps']:.0f} req/s; targets: {TARGETS}"
+    )
+
+
+if __name__ == "__main__":
+    main()

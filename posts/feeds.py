@@ -1,0 +1,173 @@
+"""RSS 2.0 and Atom feeds of the newest published posts: the whole site, a category, a tag.
+
+Each entry carries the post's summary (`<description>` / `<summary>`) and its full rendered body
+(`<content:encoded>` / `<content>`), links made absolute, so readers can show either. A feed costs
+the same few queries however many posts there are: the posts with their author (and their live
+revision's date), then their categories, then their tags.
+"""
+
+import re
+from urllib.parse import urljoin
+
+from django.contrib.syndication.views import Feed
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import feedgenerator
+from django.utils.html import escape
+from taggit.models import Tag
+
+from .models import Category, Post
+
+SITE_NAME = "VitaminDWiki"
+ITEMS = 20
+
+_URL_ATTRIBUTE_RE = re.compile(r'(<[a-z][^>]*?\s(?:href|src)=")([^"]*)"')
+
+
+def absolute_urls(html: str, base: str) -> str:
+    """`html` with its links and image sources resolved against `base`: a feed has no page around it."""
+    return _URL_ATTRIBUTE_RE.sub(lambda match: f'{match[1]}{urljoin(base, match[2])}"', html)
+
+
+class ContentRssFeed(feedgenerator.Rss201rev2Feed):
+    """RSS 2.0 with each post's full HTML in `content:encoded` (the RSS content module)."""
+
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:content": "http://purl.org/rss/1.0/modules/content/"}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content"):
+            handler.addQuickElement("content:encoded", absolute_urls(item["content"], item["link"]))
+
+
+class ContentAtomFeed(feedgenerator.Atom1Feed):
+    """Atom with each post's full HTML in `<content type="html">`."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content"):
+            handler.addQuickElement("content", absolute_urls(item["content"], item["link"]), {"type": "html"})
+
+
+class PostFeed(Feed):
+    """The newest published posts of the whole site, as RSS."""
+
+    feed_type = ContentRssFeed
+
+    def title(self, obj):
+        return SITE_NAME
+
+    def description(self, obj):
+        return f"The newest posts on {SITE_NAME}: vitamin D research and news."
+
+    def link(self, obj):
+        return reverse("posts:home")
+
+    def posts(self, obj):
+        """The posts this feed draws from; subclasses narrow it."""
+        return Post.objects.published()
+
+    def items(self, obj):
+        return (
+            self.posts(obj)
+            .select_related("author")
+            .prefetch_related("categories", "tags")
+            .defer("body", "body_text", "legacy_metadata")
+            .annotate(modified=Coalesce("live_revision__created", "lastmod"))
+            .order_by("-date", "-pk")[:ITEMS]
+        )
+
+    def item_title(self, post):
+        # RSS readers take an item's title as HTML (Django's default escapes it too, #6533).
+        return escape(post.title)
+
+    def item_description(self, post):
+        # The plain-text summary, as the HTML both RSS and Atom (type="html") carry here.
+        return escape(post.summary) if post.summary else None
+
+    def item_extra_kwargs(self, post):
+        return {"content": post.body_html}
+
+    def item_pubdate(self, post):
+        return post.date
+
+    def item_updateddate(self, post):
+        # As on the post page: when the version readers see was made, else the dump's lastmod.
+        return post.modified
+
+    def item_author_name(self, post):
+        if post.author:
+            return post.author.get_full_name() or post.author.get_username()
+        return None
+
+    def item_categories(self, post):
+        # A category's name is often a tag's as well, sometimes in other capitals: name it once.
+        tags = sorted((tag.name for tag in post.tags.all()), key=str.casefold)
+        names = {}
+        for name in [*(category.name for category in post.categories.all()), *tags]:
+            names.setdefault(name.casefold(), name)
+        return list(names.values())
+
+
+class CategoryFeed(PostFeed):
+    """The newest published posts of one category, as RSS."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Category, slug=slug)
+
+    def title(self, category):
+        return f"{SITE_NAME} — {category.name}"
+
+    def description(self, category):
+        return category.description or f"The newest {SITE_NAME} posts in {category.name}."
+
+    def link(self, category):
+        return reverse("posts:category", kwargs={"slug": category.slug})
+
+    def posts(self, category):
+        return super().posts(category).filter(categories=category)
+
+
+class TagFeed(PostFeed):
+    """The newest published posts with one tag, as RSS."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, tag):
+        return f"{SITE_NAME} — tagged “{tag.name}”"
+
+    def description(self, tag):
+        return f"The newest {SITE_NAME} posts tagged “{tag.name}”."
+
+    def link(self, tag):
+        return reverse("posts:tag", kwargs={"slug": tag.slug})
+
+    def posts(self, tag):
+        return super().posts(tag).filter(tags=tag)
+
+
+class AtomMixin:
+    """The same feed as Atom, whose titles are plain text and whose description is a subtitle."""
+
+    feed_type = ContentAtomFeed
+
+    def subtitle(self, obj):
+        return self.description(obj)
+
+    def item_title(self, post):
+        return post.title
+
+
+class PostAtomFeed(AtomMixin, PostFeed):
+    pass
+
+
+class CategoryAtomFeed(AtomMixin, CategoryFeed):
+    pass
+
+
+class TagAtomFeed(AtomMixin, TagFeed):
+    pass

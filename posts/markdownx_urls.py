@@ -1,0 +1,28 @@
+"""django-markdownx's preview and upload endpoints, for logged-in staff only.
+
+markdownx serves them to anyone by default: an open Markdown renderer and an open upload
+endpoint. The preview goes through `posts.models.preview_html` (MARKDOWNX_MARKDOWNIFY_FUNCTION),
+so it shows exactly what the public page will.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+from django.urls import path
+from markdownx.views import ImageUploadView, MarkdownifyView
+
+
+def staff_only(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not (request.user.is_active and request.user.is_staff):
+            raise PermissionDenied("Staff only.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+urlpatterns = [
+    path("upload/", staff_only(ImageUploadView.as_view()), name="markdownx_upload"),
+    path("markdownify/", staff_only(MarkdownifyView.as_view()), name="markdownx_markdownify"),
+]

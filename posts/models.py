@@ -1,0 +1,323 @@
+"""vdwiki's content: posts, their revisions, categories, legacy aliases and attachments."""
+
+import hashlib
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
+
+from .aliases import normalize_path
+from .legacy.attachments import find_attachment_urls
+from .rendering import Rendered, render, summarize
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Post.Status.PUBLISHED)
+
+    def existing(self):
+        """Every post but the deleted ones (whose URLs answer 410)."""
+        return self.exclude(status=Post.Status.DELETED)
+
+
+class TaggedPost(TaggedItemBase):
+    """Tags on posts through a real foreign key (taggit's generic relation cannot be joined well)."""
+
+    content_object = models.ForeignKey("Post", on_delete=models.CASCADE)
+
+    class Meta:
+        unique_together = [("content_object", "tag")]
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name = " ".join(self.name.split())
+        if not self.slug:
+            self.slug = self.slug_for(self.name)
+        super().save(*args, **kwargs)
+
+    @staticmethod
+    def slug_for(name: str) -> str:
+        """The slug of a name; a name without a letter or digit ("???") gets one from its hash."""
+        name = " ".join(name.split())
+        return slugify(name, allow_unicode=True) or "x-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+
+
+RENDERED_FIELDS = ["body_html", "body_text", "summary"]
+
+
+class Post(models.Model):
+    """A post. Its content fields hold what readers see (the live revision, or the latest one
+    while the post has never been published); `latest_revision` may be ahead of it while an
+    edit awaits review."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        SCHEDULED = "scheduled", "Scheduled"
+        PUBLISHED = "published", "Published"
+        UNPUBLISHED = "unpublished", "Unpublished"
+        DELETED = "deleted", "Deleted"
+
+    title = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=255, unique=True, allow_unicode=True)
+    body = models.TextField(blank=True, help_text="Markdown")
+    body_html = models.TextField(blank=True, editable=False)
+    body_text = models.TextField(blank=True, editable=False, help_text="What readers see of the body, as text")
+    summary = models.CharField(max_length=300, blank=True, editable=False)
+    labels = models.TextField(blank=True, editable=False, help_text="Category and tag names, for search")
+    date = models.DateTimeField("original date", default=timezone.now, db_index=True)
+    lastmod = models.DateTimeField("last modified", null=True, blank=True)
+    tiki_page_id = models.PositiveIntegerField("legacy page id", null=True, blank=True, unique=True)
+    legacy_metadata = models.JSONField(default=dict, blank=True)
+    categories = models.ManyToManyField(Category, blank=True, related_name="posts")
+    tags = TaggableManager(through=TaggedPost, blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT, db_index=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+    )
+    live_revision = models.ForeignKey(
+        "Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    latest_revision = models.ForeignKey(
+        "Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    import_checksum = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date"]
+        indexes = [models.Index(fields=["status", "-date"])]
+        permissions = [
+            ("change_others_post", "Can edit posts of other authors"),
+            ("review_post", "Can approve or send back posts in review"),
+            ("publish_post", "Can publish, schedule and unpublish posts"),
+            ("import_dump", "Can import the legacy dump"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        """Save; a changed slug leaves its old URL behind as an alias, so old links keep working."""
+        old_slug = getattr(self, "_saved_slug", None)
+        super().save(*args, **kwargs)
+        if old_slug and old_slug != self.slug:
+            # An old URL another post already claims stays with that post.
+            Alias.objects.get_or_create(
+                path=normalize_path(reverse("posts:detail", kwargs={"slug": old_slug})),
+                defaults={"post": self, "kind": Alias.Kind.OLD_SLUG},
+            )
+        self._saved_slug = self.slug
+
+    def get_absolute_url(self):
+        return reverse("posts:detail", kwargs={"slug": self.slug})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        post = super().from_db(db, field_names, values)
+        post._saved_slug = post.__dict__.get("slug")
+        return post
+
+    def record_revision(self, *, by, source: str, message: str = "") -> "Revision":
+        """Snapshot the post's current content as a new revision (re-rendering its body).
+
+        Until the review workflow decides otherwise, a published post's new revision is live.
+        """
+        self.set_rendered(render_body(self.body))
+        categories = [category.name for category in self.categories.all()]
+        tags = sorted(self.tags.names(), key=str.casefold)
+        self.labels = self.labels_for(categories, tags)
+        revision = Revision.objects.create(
+            post=self,
+            title=self.title,
+            slug=self.slug,
+            body=self.body,
+            body_html=self.body_html,
+            categories=categories,
+            tags=tags,
+            author=by,
+            source=source,
+            message=message,
+        )
+        self.latest_revision = revision
+        if self.is_published:
+            self.live_revision = revision
+        self.save(update_fields=[*RENDERED_FIELDS, "labels", "latest_revision", "live_revision", "updated"])
+        return revision
+
+    def set_rendered(self, rendered: Rendered) -> None:
+        """Take the body's HTML, text and summary from its rendering."""
+        self.body_html = rendered.html
+        self.body_text = rendered.text
+        self.summary = summarize(rendered.text)
+
+    @staticmethod
+    def labels_for(categories: Iterable[str], tags: Iterable[str]) -> str:
+        """The `labels` of a post in these categories with these tags: each name once, whatever
+        its capitalisation. Stored on the post because a full-text index cannot join
+        (posts/search.py); whatever sets a post's categories or tags sets its labels too."""
+        names: dict[str, str] = {}
+        for name in [*categories, *tags]:
+            names.setdefault(name.casefold(), name)
+        return "\n".join(names.values())
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+
+class Revision(models.Model):
+    """A full snapshot of a post's content, never changed once written."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "Import"
+        EDITOR = "editor", "Editor"
+        RESTORE = "restore", "Restore"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=255, allow_unicode=True)
+    body = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.CharField(max_length=10, choices=Source, default=Source.EDITOR)
+    message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        get_latest_by = "created"
+
+    def __str__(self):
+        return f"{self.title} ({self.get_source_display()}, {self.created:%Y-%m-%d %H:%M})"
+
+
+class AliasQuerySet(models.QuerySet):
+    def matching(self, path: str, query: str = "", *, decoded: bool = False):
+        return self.filter(path=normalize_path(path, query, decoded=decoded))
+
+
+class Alias(models.Model):
+    """A legacy path that answers 301 to its post, stored in the normal form of `aliases.py`."""
+
+    class Kind(models.TextChoices):
+        LEGACY_TITLE = "legacy_title", "Legacy title"
+        PAGE_ID = "page_id", "Legacy page id"
+        OLD_SLUG = "old_slug", "Old slug"
+        MANUAL = "manual", "Manual"
+
+    path = models.CharField(max_length=1000, unique=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="aliases")
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.MANUAL)
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = AliasQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "aliases"
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.path
+
+    def save(self, *args, **kwargs):
+        self.path = normalize_path(self.path)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        # Before the form's uniqueness check, so another spelling of a taken path is refused there.
+        self.path = normalize_path(self.path)
+
+
+class AttachmentQuerySet(models.QuerySet):
+    def stored_urls(self, legacy_urls) -> dict[str, str]:
+        """Map each legacy URL we hold a stored copy of to the copy's URL."""
+        if not legacy_urls:
+            return {}
+        stored = self.filter(legacy_url__in=legacy_urls).exclude(file="").only("legacy_url", "file")
+        return {attachment.legacy_url: attachment.file.url for attachment in stored}
+
+
+class Attachment(models.Model):
+    """An image, PDF or other file the legacy posts linked on the old CDN."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image"
+        PDF = "pdf", "PDF"
+        OTHER = "other", "Other"
+
+    legacy_url = models.URLField(max_length=1000, unique=True)
+    file = models.FileField(upload_to="attachments/", max_length=500, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.OTHER)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    checksum = models.CharField("SHA-256", max_length=64, blank=True)
+    posts = models.ManyToManyField(Post, blank=True, related_name="attachments")
+    created = models.DateTimeField(auto_now_add=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["legacy_url"]
+
+    def __str__(self):
+        return self.legacy_url.rsplit("/", 1)[-1]
+
+    @property
+    def url(self) -> str:
+        """Where readers fetch it: our stored copy when we have one, else the legacy URL."""
+        return self.file.url if self.file else self.legacy_url
+
+
+class ImportRun(models.Model):
+    """One run of the legacy importer and its report."""
+
+    source = models.CharField(max_length=1000)
+    started = models.DateTimeField(default=timezone.now)
+    finished = models.DateTimeField(null=True, blank=True)
+    dry_run = models.BooleanField(default=False)
+    forced = models.BooleanField(default=False)
+    strict = models.BooleanField(default=False)
+    succeeded = models.BooleanField(default=False)
+    report = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-started"]
+
+    def __str__(self):
+        return f"Import of {self.source} at {self.started:%Y-%m-%d %H:%M}"
+
+
+def render_body(markdown: str) -> Rendered:
+    """Render a post body as readers see it: legacy attachments point at our stored copies."""
+    return render(markdown, attachments=Attachment.objects.stored_urls(find_attachment_urls(markdown)))
+
+
+def preview_html(markdown: str) -> str:
+    """django-markdownx's live preview (MARKDOWNX_MARKDOWNIFY_FUNCTION): exactly the public rendering."""
+    return render_body(markdown).html

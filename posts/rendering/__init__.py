@@ -1,0 +1,89 @@
+"""The one Markdown renderer: post body in, sanitized HTML out.
+
+CommonMark + GFM tables and strikethrough, footnotes, heading anchors, a table of contents for
+`{{< toc >}}`, the wiki remnants of the legacy dump, and an allowlist sanitizer over everything
+(`goldmark.py` reads Markdown as the legacy site's Goldmark did; `sanitize.py` cleans the result).
+Pure: no database, no settings.
+"""
+
+import html
+import re
+from collections.abc import Mapping
+
+import nh3
+
+from posts.legacy import remnants
+
+from .goldmark import to_html
+from .result import Heading, Rendered
+from .sanitize import RESERVED_IDS, canonical_href, sanitize
+
+__all__ = ["RESERVED_IDS", "Heading", "Rendered", "canonical_href", "plain_text", "render", "render_html", "summarize"]
+
+SUMMARY_LENGTH = 240
+_TOC_RE = re.compile(r'<nav class="toc">.*?</nav>', re.DOTALL)
+_BLOCK_TAG_RE = re.compile(r"<(/?)(p|h[1-6]|li|dt|dd|td|th|tr|div|br|hr|blockquote|pre|figcaption|section)\b")
+
+
+def render(markdown: str, *, attachments: Mapping[str, str] | None = None) -> Rendered:
+    """Render a post body to sanitized HTML, with its headings and the links it makes.
+
+    `attachments` maps legacy CDN attachment URLs to the URLs they are served from now.
+    """
+    if not markdown or not markdown.strip():
+        return Rendered("", (), (), ())
+    env: dict = {}
+    body = to_html(remnants.convert(markdown), env)
+    headings = tuple(env.get("headings", ()))
+    clean, links, attachment_urls = sanitize(_insert_toc(body, headings), attachments or {})
+    return Rendered(html=clean, headings=headings, links=links, attachment_urls=attachment_urls, text=plain_text(clean))
+
+
+def render_html(markdown: str) -> str:
+    """Markdown to sanitized HTML, with no stored attachments to point at."""
+    return render(markdown).html
+
+
+def plain_text(body_html: str) -> str:
+    """The words a reader sees in a rendered body (no table of contents), for search and summaries."""
+    spaced = _BLOCK_TAG_RE.sub(r" <\1\2", _TOC_RE.sub("", body_html))
+    return " ".join(html.unescape(nh3.clean(spaced, tags=set())).split())
+
+
+def summarize(text: str, length: int = SUMMARY_LENGTH) -> str:
+    """The start of a text, cut at a word, with an ellipsis when something was left out."""
+    if len(text) <= length:
+        return text
+    cut = text[: length + 1].rsplit(" ", 1)[0].rstrip(" ,;:.-–—")
+    return cut + "…"
+
+
+def _insert_toc(body: str, headings: tuple[Heading, ...]) -> str:
+    if remnants.TOC_PLACEHOLDER not in body:
+        return body
+    toc = _toc_html(headings)
+    body = body.replace(f"<p>{remnants.TOC_PLACEHOLDER}</p>", toc)
+    return body.replace(remnants.TOC_PLACEHOLDER, toc)
+
+
+def _toc_html(headings: tuple[Heading, ...]) -> str:
+    """A nested list of links to the headings; a deeper heading nests under the one before."""
+    if not headings:
+        return ""
+    out = ['<nav class="toc">']
+    levels: list[int] = []
+    for heading in headings:
+        if not levels or heading.level > levels[-1]:
+            out.append("<ul>")
+            levels.append(heading.level)
+        else:
+            while len(levels) > 1 and heading.level <= levels[-2]:
+                out.append("</li></ul>")
+                levels.pop()
+            levels[-1] = heading.level
+            out.append("</li>")
+        out.append(f'<li><a href="#{html.escape(heading.anchor)}">{html.escape(heading.text)}</a>')
+    out.append("</li>")
+    out.extend("</ul></li>" for _ in levels[1:])
+    out.append("</ul></nav>")
+    return "".join(out)

@@ -1,0 +1,286 @@
+import calendar
+import json
+import re
+
+from django.db.models import Count, Max, Prefetch, Q
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import strip_tags
+from django.utils.http import http_date
+from django.utils.safestring import SafeString, mark_safe
+from django.views.generic import ListView, TemplateView
+from taggit.models import Tag
+
+from .cache import cached_page
+from .models import Alias, Attachment, Category, Post
+
+PAGE_SIZE = 20
+FEATURED_CATEGORY = "top-news"
+RELATED_POSTS = 5
+RELATED_BY_TAGS = 3
+HOME_CATEGORIES = 20
+JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
+
+
+def legacy_response(request):
+    """The answer to an old URL: 301 to its post, 410 when the post was deleted, else None.
+
+    One indexed query on the alias table. The 404 middleware asks it for every path that
+    matched nothing, old slugs of `/posts/<slug>/` included.
+    """
+    alias = (
+        Alias.objects.matching(request.path, request.META.get("QUERY_STRING", ""), decoded=True)
+        .select_related("post")
+        .only("post__slug", "post__status")
+        .first()
+    )
+    if alias is None:
+        return None
+    if alias.post.status == Post.Status.DELETED:
+        return gone(request)
+    if alias.post.status != Post.Status.PUBLISHED:
+        return None
+    return HttpResponsePermanentRedirect(alias.post.get_absolute_url())
+
+
+@cached_page
+def post_detail(request, slug):
+    post = (
+        Post.objects.filter(slug=slug)
+        .select_related("live_revision", "author")
+        .prefetch_related("categories", "tags", "attachments")
+        .first()
+    )
+    if post is None:
+        raise Http404("No post here.")
+    if post.status == Post.Status.DELETED:
+        return gone(request)
+    if not post.is_published and not request.user.is_staff:
+        raise Http404("No post here.")
+    canonical_url = request.build_absolute_uri(post.get_absolute_url())
+    image = next((a for a in post.attachments.all() if a.kind == Attachment.Kind.IMAGE), None)
+    image_url = request.build_absolute_uri(image.url) if image else ""
+    modified = post.live_revision.created if post.live_revision else post.lastmod
+    context = {
+        "post": post,
+        "canonical_url": canonical_url,
+        "image_url": image_url,
+        "modified": modified,
+        "json_ld": _json_ld(post, canonical_url, image_url, modified),
+        "toc": [] if '<nav class="toc">' in post.body_html else _headings(post.body_html),
+        "related": _related(post),
+        "previous": _neighbour(post, older=True),
+        "next": _neighbour(post, older=False),
+    }
+    response = render(request, "posts/post_detail.html", context)
+    response["Last-Modified"] = http_date((modified or post.updated).timestamp())
+    return response
+
+
+def post_without_slash(request, slug):
+    """`/posts/<slug>` (the legacy link form) goes to the canonical URL in one hop."""
+    status = Post.objects.filter(slug=slug).values_list("status", flat=True).first()
+    if status == Post.Status.PUBLISHED:
+        return HttpResponsePermanentRedirect(f"{request.path}/")
+    if status == Post.Status.DELETED:
+        return gone(request)
+    raise Http404("No post here.")
+
+
+def tag_html(request, slug):
+    """`/tags/<slug>.html`, the static site's tag URL."""
+    return redirect("posts:tag", slug=slug, permanent=True)
+
+
+def gone(request, exception=None):
+    return render(request, "410.html", status=410)
+
+
+def _json_ld(post: Post, url: str, image_url: str, modified) -> SafeString:
+    """schema.org Article data, safe inside a <script> element."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": post.title[:110],
+        "datePublished": post.date.isoformat(),
+        "dateModified": (modified or post.date).isoformat(),
+        "mainEntityOfPage": url,
+        "url": url,
+        "publisher": {"@type": "Organization", "name": "VitaminDWiki"},
+        "keywords": [tag.name for tag in post.tags.all()],
+        "articleSection": [category.name for category in post.categories.all()],
+    }
+    if post.summary:
+        data["description"] = post.summary
+    if image_url:
+        data["image"] = image_url
+    if post.author:
+        data["author"] = {"@type": "Person", "name": post.author.get_full_name() or post.author.get_username()}
+    return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES))
+
+
+def _headings(body_html: str) -> list[dict]:
+    """The post's h2–h4 headings, for a table of contents when the body has none of its own."""
+    headings = [
+        {"level": int(level), "anchor": anchor, "text": strip_tags(text)}
+        for level, anchor, text in HEADING_RE.findall(body_html)
+    ]
+    return headings if len(headings) >= 3 else []
+
+
+def _related(post: Post) -> list[Post]:
+    """Published posts sharing the most of this one's rarest tags, newest first among equals.
+
+    A tag on most posts ("vitamin d") says nothing about a post, and joining its thousands of
+    posts would cost every page view; the few rarest tags say the most and cost the least.
+    """
+    tag_ids = [tag.pk for tag in post.tags.all()]
+    if not tag_ids:
+        return []
+    rarest = (
+        Tag.objects.filter(pk__in=tag_ids)
+        .annotate(uses=Count("posts_taggedpost_items"))
+        .order_by("uses", "pk")
+        .values("pk")[:RELATED_BY_TAGS]
+    )
+    return list(
+        Post.objects.published()
+        .filter(tags__in=rarest)
+        .exclude(pk=post.pk)
+        .annotate(shared=Count("pk"))
+        .order_by("-shared", "-date", "-pk")
+        .only("title", "slug", "date")[:RELATED_POSTS]
+    )
+
+
+def _neighbour(post: Post, *, older: bool) -> Post | None:
+    """The published post just before (or after) this one by date; posts of the same date by id.
+
+    Written as a date range the (status, date) index can walk, minus this post's own side of
+    its date, rather than as an OR that would scan from the newest post.
+    """
+    published = Post.objects.published().only("title", "slug", "date")
+    if older:
+        candidates = published.filter(date__lte=post.date).exclude(date=post.date, pk__gte=post.pk)
+        return candidates.order_by("-date", "-pk").first()
+    candidates = published.filter(date__gte=post.date).exclude(date=post.date, pk__lte=post.pk)
+    return candidates.order_by("date", "pk").first()
+
+
+def _listed(posts):
+    """Posts as list items show: title, date, summary and categories (one query for all)."""
+    return posts.only("title", "slug", "date", "summary").prefetch_related(
+        Prefetch("categories", queryset=Category.objects.only("name", "slug"))
+    )
+
+
+class PostListView(ListView):
+    paginate_by = PAGE_SIZE
+    template_name = "posts/post_list.html"
+    heading = "All posts"
+
+    def get_queryset(self):
+        return _listed(Post.objects.published().order_by("-date", "-pk"))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(heading=self.heading, **kwargs)
+
+
+class CategoryPostsView(PostListView):
+    def get_queryset(self):
+        self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(categories=self.category)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(category=self.category, **kwargs) | {"heading": self.category.name}
+
+
+class TagPostsView(PostListView):
+    def get_queryset(self):
+        self.tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(tags=self.tag)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tag=self.tag, **kwargs) | {"heading": f"Tagged “{self.tag.name}”"}
+
+
+class ArchiveView(PostListView):
+    """Posts of a year, or of a month of it."""
+
+    def get_queryset(self):
+        posts = super().get_queryset().filter(date__year=self.kwargs["year"])
+        if "month" in self.kwargs:
+            posts = posts.filter(date__month=self.kwargs["month"])
+        return posts
+
+    def get_context_data(self, **kwargs):
+        year, month = self.kwargs["year"], self.kwargs.get("month")
+        heading = f"{calendar.month_name[month]} {year}" if month else str(year)
+        return super().get_context_data(**kwargs) | {"heading": f"Posts of {heading}"}
+
+
+class HomeView(TemplateView):
+    template_name = "posts/home.html"
+
+    def get_context_data(self, **kwargs):
+        published = Post.objects.published().order_by("-date", "-pk")
+        return super().get_context_data(**kwargs) | {
+            "newest": _listed(published)[:PAGE_SIZE],
+            "featured": Category.objects.filter(slug=FEATURED_CATEGORY).first(),
+            "featured_posts": published.filter(categories__slug=FEATURED_CATEGORY).only("title", "slug", "date")[:5],
+            "categories": _categories_with_counts().order_by("-count", "name")[:HOME_CATEGORIES],
+        }
+
+
+def _categories_with_counts():
+    return (
+        Category.objects.annotate(count=Count("posts", filter=Q(posts__status=Post.Status.PUBLISHED)))
+        .filter(count__gt=0)
+        .order_by("name")
+    )
+
+
+class CategoryListView(TemplateView):
+    template_name = "posts/category_list.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"categories": _categories_with_counts()}
+
+
+class TagListView(TemplateView):
+    template_name = "posts/tag_list.html"
+
+    def get_context_data(self, **kwargs):
+        published = Q(posts_taggedpost_items__content_object__status=Post.Status.PUBLISHED)
+        tags = (
+            Tag.objects.annotate(count=Count("posts_taggedpost_items", filter=published))
+            .filter(count__gt=0)
+            .order_by("name")
+        )
+        return super().get_context_data(**kwargs) | {"tags": tags}
+
+
+class ArchiveIndexView(TemplateView):
+    template_name = "posts/archive_index.html"
+
+    def get_context_data(self, **kwargs):
+        months = (
+            Post.objects.published()
+            .annotate(year=ExtractYear("date"), month=ExtractMonth("date"))
+            .values("year", "month")
+            .annotate(count=Count("pk"), newest=Max("date"))
+            .order_by("-year", "-month")
+        )
+        return super().get_context_data(**kwargs) | {"months": months}
+
+
+home = cached_page(HomeView.as_view())
+post_list = cached_page(PostListView.as_view())
+category_posts = cached_page(CategoryPostsView.as_view())
+tag_posts = cached_page(TagPostsView.as_view())
+archive = cached_page(ArchiveView.as_view())
+archive_index = cached_page(ArchiveIndexView.as_view())
+category_list = cached_page(CategoryListView.as_view())
+tag_list = cached_page(TagListView.as_view())

@@ -1,0 +1,511 @@
+import io
+import json
+import tarfile
+import zipfile
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from taggit.models import Tag
+
+from posts.aliases import normalize_path
+from posts.importer import import_dump
+from posts.models import Alias, Attachment, Category, ImportRun, Post, Revision, TaggedPost
+
+from .conftest import CORPUS_FILES, CORPUS_SEED
+
+pytestmark = pytest.mark.django_db
+
+SEED = CORPUS_SEED / "recurrent-miscarriages-decreased-by-increased-vitamin-d-levels.md"
+WIKI_REMNANTS = ("{FONT", "{BOX", "{DIV", "~~#", "{{<", "{maketoc")
+CONTENT_MODELS = [Post, Revision, Category, Alias, Attachment, Tag, TaggedPost, Post.categories.through]
+
+
+def db_state():
+    """Every content row, to show an operation left the database exactly as it was."""
+    return {model.__name__: list(model.objects.order_by("pk").values()) for model in CONTENT_MODELS} | {
+        "attachment_posts": list(Attachment.posts.through.objects.order_by("pk").values())
+    }
+
+
+def post_file(slug="a-post", title="A post", body="Some *text*.", **fields):
+    meta = {"title": title, "slug": slug, "date": "2024-01-29", **fields}
+    return json.dumps(meta, indent=4, ensure_ascii=False) + "\n\n" + body + "\n"
+
+
+def write(dump, name, text):
+    path = dump / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+@pytest.fixture
+def dump(tmp_path):
+    path = tmp_path / "small-dump"
+    path.mkdir()
+    return path
+
+
+def test_every_corpus_post_imports_and_answers_at_its_url_and_aliases(corpus_dump, client):
+    report = import_dump(corpus_dump)
+
+    assert report.failed == []
+    assert len(report.created) == len(CORPUS_FILES)
+    assert Post.objects.count() == len(CORPUS_FILES)
+    for post in Post.objects.prefetch_related("aliases"):
+        response = client.get(post.get_absolute_url())
+        assert response.status_code == 200, post.slug
+        assert b'<div id="post-body">' in response.content
+        page = response.content.decode().lower()
+        assert not [remnant for remnant in WIKI_REMNANTS if remnant.lower() in page], post.slug
+        assert post.live_revision_id == post.latest_revision_id is not None
+        for alias in post.aliases.all():
+            response = client.get(alias.path)
+            assert response.status_code == 301, alias.path
+            assert response["Location"] == post.get_absolute_url()
+        if post.tiki_page_id:
+            for url in (f"/{post.tiki_page_id}", f"/tiki-index.php?page_id={post.tiki_page_id}"):
+                response = client.get(url)
+                assert (response.status_code, response["Location"]) == (301, post.get_absolute_url()), url
+
+
+def test_declared_aliases_of_every_corpus_post_redirect_as_written(corpus_dump, client):
+    import_dump(corpus_dump)
+    checked = 0
+    for source in CORPUS_FILES:
+        meta, _ = json.JSONDecoder().raw_decode(source.read_text(encoding="utf-8"))
+        for alias in meta.get("aliases", []):
+            response = client.get(alias)
+            assert response.status_code == 301, (source.name, alias)
+            assert response["Location"] == f"/posts/{meta['slug']}/"
+            checked += 1
+    assert checked > len(CORPUS_FILES)
+
+
+def test_reimporting_the_corpus_reports_every_post_unchanged_and_writes_no_revision(corpus_dump):
+    import_dump(corpus_dump)
+    before = db_state()
+
+    report = import_dump(corpus_dump)
+
+    assert report.ok
+    assert (report.created, report.updated, report.conflicts) == ([], [], [])
+    assert len(report.unchanged) == len(CORPUS_FILES)
+    assert db_state() == before
+
+
+def test_the_seed_post_is_imported_with_every_field(dump):
+    write(dump, SEED.name, SEED.read_bytes())
+    import_dump(dump)
+
+    post = Post.objects.get()
+    assert post.title == "Recurrent miscarriages decreased by increased Vitamin D levels"
+    assert post.slug == "recurrent-miscarriages-decreased-by-increased-vitamin-d-levels"
+    assert post.tiki_page_id == 15008
+    assert post.date.isoformat() == "2024-01-29T00:00:00+00:00"
+    assert post.status == Post.Status.PUBLISHED
+    assert [c.name for c in post.categories.all()] == ["Pregnancy"]
+    assert sorted(post.tags.names(), key=str.casefold) == ["miscarriage", "Pregnancy", "vitamin d"]
+    assert set(post.aliases.values_list("path", "kind")) == {
+        (normalize_path("/Recurrent+miscarriages+decreased+by+increased+Vitamin+D+levels+-+Jan+2024"), "legacy_title"),
+        ("/15008", "page_id"),
+    }
+    assert "≤" in post.body and "â‰¤" not in post.body
+    assert post.summary.startswith("Study on the clinical value of Vitamin D") and post.summary.endswith("…")
+    assert "Wenqi Du" in post.body_text and "(p < .001)" in post.body_text and "<p>" not in post.body_text
+    revision = post.latest_revision
+    assert (revision.source, revision.title, revision.categories) == ("import", post.title, ["Pregnancy"])
+    assert Attachment.objects.filter(posts=post).count() == 2
+
+
+def test_tags_and_categories_are_one_whatever_their_capitalisation(dump):
+    write(dump, "a.md", post_file("a", categories=["Top news "], tags=["Pregnancy"]))
+    write(dump, "b.md", post_file("b", categories=["top  news"], tags=["pregnancy", "PREGNANCY"]))
+    import_dump(dump)
+
+    assert list(Category.objects.values_list("name", flat=True)) == ["Top news"]
+    assert list(Tag.objects.values_list("name", flat=True)) == ["Pregnancy"]
+    assert TaggedPost.objects.count() == 2
+
+
+def test_a_changed_file_makes_a_new_import_revision(dump):
+    path = write(dump, "a.md", post_file(body="First text."))
+    import_dump(dump)
+    path.write_text(post_file(body="Second text."))
+
+    report = import_dump(dump)
+
+    post = Post.objects.get()
+    assert report.updated == ["a-post"]
+    assert post.revisions.count() == 2
+    assert post.latest_revision.source == Revision.Source.IMPORT
+    assert "Second text." in post.body_html
+    assert post.live_revision == post.latest_revision
+
+
+def test_a_changed_slug_on_reimport_leaves_the_old_url_redirecting(dump, client):
+    path = write(dump, "a.md", post_file("old-slug", tiki_page_id=77))
+    import_dump(dump)
+    path.write_text(post_file("new-slug", tiki_page_id=77))
+
+    import_dump(dump)
+
+    assert Post.objects.get().slug == "new-slug"
+    response = client.get("/posts/old-slug/")
+    assert (response.status_code, response["Location"]) == (301, "/posts/new-slug/")
+
+
+def test_a_post_edited_in_the_cms_is_a_conflict_unless_forced(dump, admin_user):
+    path = write(dump, "a.md", post_file(body="Imported."))
+    import_dump(dump)
+    post = Post.objects.get()
+    post.body = "Edited by a person."
+    post.save()
+    post.record_revision(by=admin_user, source=Revision.Source.EDITOR)
+    path.write_text(post_file(body="Imported again."))
+    before = db_state()
+
+    report = import_dump(dump)
+
+    assert report.conflicts == [{"file": "a.md", "slug": "a-post", "reason": "edited in the CMS since its last import"}]
+    assert db_state() == before
+
+    report = import_dump(dump, force=True)
+    assert report.updated == ["a-post"]
+    assert "Imported again." in Post.objects.get().body_html
+
+
+def test_dry_run_reports_what_would_change_and_writes_nothing(dump):
+    write(dump, "a.md", post_file())
+    before = db_state()
+
+    report = import_dump(dump, dry_run=True)
+
+    assert report.created == ["a-post"]
+    assert db_state() == before
+    assert ImportRun.objects.get().dry_run is True
+
+
+def test_each_run_is_recorded_with_its_report(dump, tmp_path):
+    write(dump, "a.md", post_file())
+    write(dump, "broken.md", "{ not json")
+    report_file = tmp_path / "report.json"
+
+    with pytest.raises(CommandError, match="1 file"):
+        call_command("import_dump", str(dump), "--report", str(report_file), stdout=io.StringIO(), stderr=io.StringIO())
+
+    report = json.loads(report_file.read_text())
+    assert report["summary"]["created"] == 1
+    assert report["summary"]["failed"] == 1
+    assert report["failed"][0]["file"] == "broken.md"
+    run = ImportRun.objects.get()
+    assert run.succeeded is False
+    assert run.report["summary"] == report["summary"]
+
+
+def test_the_command_prints_a_summary(dump):
+    write(dump, "a.md", post_file())
+    out = io.StringIO()
+    call_command("import_dump", str(dump), stdout=out)
+    assert "1 created, 0 updated, 0 unchanged, 0 conflicts, 0 failed" in out.getvalue()
+
+
+BAD_FILES = {
+    "malformed JSON": ('{\n    "title": "x",\n    "slug" "x"\n}\n\nbody', "bad-json.md, line 3, column 12"),
+    "malformed YAML": ("---\ntitle: [unclosed\nslug: x\n---\n\nbody", "bad-yaml.md, line 3"),
+    "malformed TOML": ('+++\ntitle = "x"\nslug = \n+++\n\nbody', "bad-toml.md, line 3"),
+    "missing title": ('{"slug": "x", "date": "2024-01-01"}\n\nbody', "field 'title'"),
+    "a date that is not a date": ('{"title": "x", "date": "yesterday"}\n\nbody', "field 'date'"),
+    "non-UTF-8 bytes": (b'{"title": "caf\xe9", "date": "2024-01-01"}\n\nbody', "not valid UTF-8"),
+    "a binary file": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    "an empty file": (b"", "empty file"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
+def test_a_bad_file_is_reported_and_nothing_of_it_is_written(dump, case):
+    write(dump, "good.md", post_file("good", title="Good"))
+    import_dump(dump)
+    text, message = BAD_FILES[case]
+    name = {"malformed JSON": "bad-json.md", "malformed YAML": "bad-yaml.md", "malformed TOML": "bad-toml.md"}.get(
+        case, "bad.md"
+    )
+    write(dump, name, text)
+    before = db_state()
+
+    report = import_dump(dump)
+
+    assert [item["file"] for item in report.failed] == [name]
+    assert message in report.failed[0]["message"]
+    assert report.unchanged == ["good"]
+    assert db_state() == before
+
+
+def test_the_import_goes_on_after_a_failure_and_the_command_exits_non_zero(dump):
+    write(dump, "a-broken.md", "{ not json")
+    write(dump, "b.md", post_file("b"))
+
+    with pytest.raises(CommandError):
+        call_command("import_dump", str(dump), stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert list(Post.objects.values_list("slug", flat=True)) == ["b"]
+
+
+def test_strict_writes_nothing_if_any_file_fails(dump):
+    write(dump, "a.md", post_file("a"))
+    write(dump, "b.md", '{"title": "b", "date": "not a date"}\n\nx')
+    before = db_state()
+
+    report = import_dump(dump, strict=True)
+
+    assert report.created == ["a"]
+    assert "nothing was written" in report.aborted
+    assert db_state() == before
+
+
+def test_two_files_with_one_slug_fail_the_second(dump):
+    write(dump, "a.md", post_file("same", title="First"))
+    write(dump, "b.md", post_file("same", title="Second"))
+
+    report = import_dump(dump)
+
+    assert report.failed[0]["file"] == "b.md"
+    assert "slug 'same' is already used by a.md" in report.failed[0]["message"]
+    assert Post.objects.get().title == "First"
+
+
+def test_an_alias_claimed_by_two_posts_is_reported_and_never_moved(dump):
+    write(dump, "a.md", post_file("a", aliases=["/Shared+Title"]))
+    import_dump(dump)
+    write(dump, "b.md", post_file("b", aliases=["/Shared%20title"]))
+    before = db_state()
+
+    report = import_dump(dump)
+
+    assert report.failed[0]["file"] == "b.md"
+    assert report.failed[0]["field"] == "aliases"
+    assert "already claimed by post 'a'" in report.failed[0]["message"]
+    assert Alias.objects.get(path="/shared title").post.slug == "a"
+    assert db_state() == before
+
+
+def test_an_alias_claimed_twice_within_one_dump_stays_with_the_first(dump):
+    write(dump, "a.md", post_file("a", aliases=["/Shared+Title"]))
+    write(dump, "b.md", post_file("b", aliases=["/shared title"]))
+
+    report = import_dump(dump)
+
+    assert [item["file"] for item in report.failed] == ["b.md"]
+    assert Alias.objects.get(path="/shared title").post.slug == "a"
+
+
+def test_a_twenty_megabyte_file_is_refused(dump):
+    write(dump, "huge.md", post_file("huge", body="x" * (20 * 1024 * 1024)))
+    report = import_dump(dump)
+    assert report.failed[0]["file"] == "huge.md"
+    assert "limit" in report.failed[0]["message"]
+    assert not Post.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz"])
+def test_archives_import_and_an_entry_outside_the_dump_is_refused(tmp_path, kind):
+    archive = tmp_path / f"dump.{kind}"
+    entries = {"posts/a.md": post_file("a").encode(), "../../x.md": post_file("x").encode()}
+    if kind == "zip":
+        with zipfile.ZipFile(archive, "w") as zf:
+            for name, data in entries.items():
+                zf.writestr(name, data)
+    else:
+        with tarfile.open(archive, "w:gz") as tf:
+            for name, data in entries.items():
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tf.addfile(info, io.BytesIO(data))
+
+    report = import_dump(archive)
+
+    assert report.created == ["a"]
+    assert [item["file"] for item in report.failed] == ["../../x.md"]
+    assert "unsafe path" in report.failed[0]["message"]
+    assert not (tmp_path.parent / "x.md").exists()
+
+
+def test_attachments_are_registered_and_stored_copies_are_rendered(dump, tmp_path, media_root):
+    files = tmp_path / "cdn"
+    (files / "png").mkdir(parents=True)
+    (files / "png" / "spontaneous-abortion.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    write(dump, SEED.name, SEED.read_bytes())
+
+    report = import_dump(dump, attachments_dir=files)
+
+    assert report.attachments_registered == 2
+    assert report.attachments_stored == 1
+    assert report.attachments_missing == ["pdf/recurrent-spontaneous-abortion.pdf"]
+    image = Attachment.objects.get(kind="image")
+    assert image.file and image.size == 72 and len(image.checksum) == 64
+    assert (media_root / image.file.name).read_bytes() == (files / "png" / "spontaneous-abortion.png").read_bytes()
+    html = Post.objects.get().body_html
+    assert image.file.url in html
+    assert "d1bk1kqxc0sym.cloudfront.net/attachments/png" not in html
+    assert "d1bk1kqxc0sym.cloudfront.net/attachments/pdf/recurrent-spontaneous-abortion.pdf" in html
+
+
+def test_attachments_given_on_a_later_run_are_stored_for_unchanged_posts(dump, tmp_path):
+    write(dump, SEED.name, SEED.read_bytes())
+    import_dump(dump)
+    files = tmp_path / "cdn"
+    (files / "png").mkdir(parents=True)
+    (files / "png" / "spontaneous-abortion.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+    report = import_dump(dump, attachments_dir=files)
+
+    assert len(report.unchanged) == 1
+    assert Attachment.objects.get(kind="image").file.url in Post.objects.get().body_html
+
+
+def test_an_attachment_name_with_dot_dot_is_never_read(dump, tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"secret")
+    files = tmp_path / "cdn"
+    files.mkdir()
+    url = "https://d1bk1kqxc0sym.cloudfront.net/attachments/png/../../secret.png"
+    write(dump, "a.md", post_file(body=f'<img src="{url}">'))
+
+    report = import_dump(dump, attachments_dir=files)
+
+    assert report.attachments_stored == 0
+    assert not Attachment.objects.exclude(file="").exists()
+
+
+def test_internal_links_that_point_nowhere_are_reported(dump):
+    write(
+        dump, "a.md", post_file("a", body="[b](/posts/b) [gone](/posts/nowhere) [old](/Old+Title) [lost](/Lost+Title)")
+    )
+    write(dump, "b.md", post_file("b", aliases=["/Old+Title"]))
+
+    report = import_dump(dump)
+
+    assert report.broken_links == [
+        {"post": "a", "link": "/Lost+Title"},
+        {"post": "a", "link": "/posts/nowhere/"},
+    ]
+
+
+def test_a_draft_in_the_dump_is_imported_unpublished(dump, client):
+    write(dump, "a.md", post_file(draft=True))
+    import_dump(dump)
+    post = Post.objects.get()
+    assert post.status == Post.Status.DRAFT
+    assert post.live_revision is None
+    assert client.get("/posts/a-post/").status_code == 404
+
+
+def test_unmodelled_front_matter_fields_are_kept_verbatim(dump):
+    write(dump, "a.md", post_file(author_note={"x": [1, 2]}, weight=3))
+    import_dump(dump)
+    assert Post.objects.get().legacy_metadata == {"author_note": {"x": [1, 2]}, "weight": 3}
+
+
+def test_yaml_and_toml_front_matter_import_like_json(dump):
+    write(dump, "y.md", "---\ntitle: Yaml post\ndate: 2024-01-29\ntags: [a, b]\naliases: [/Yaml+Post]\n---\n\nBody\n")
+    write(dump, "t.md", '+++\ntitle = "Toml post"\ndate = 2024-01-29\ncategories = ["News"]\n+++\n\nBody\n')
+
+    report = import_dump(dump)
+
+    assert report.ok
+    assert set(Post.objects.values_list("slug", "title")) == {("y", "Yaml post"), ("t", "Toml post")}
+    assert Alias.objects.get(path="/yaml post").post.slug == "y"
+
+
+def test_a_progress_bar_is_shown_when_asked(dump, capsys):
+    write(dump, "a.md", post_file())
+    write(dump, "b.md", post_file("b"))
+    import_dump(dump, progress=True)
+    bar = capsys.readouterr().err
+    assert "Importing: 100%" in bar and "2/2" in bar
+
+
+def test_import_runs_are_listed_in_the_admin_with_their_summary(dump, admin_client):
+    write(dump, "a.md", post_file())
+    import_dump(dump)
+    run = ImportRun.objects.get()
+
+    listing = admin_client.get("/admin/posts/importrun/").content.decode()
+    detail = admin_client.get(f"/admin/posts/importrun/{run.pk}/change/").content.decode()
+
+    assert "created 1" in listing
+    assert "&quot;created&quot;: [" in detail and "a-post" in detail
+
+
+def test_the_same_dump_imports_the_same_in_worker_processes(corpus_dump):
+    import_dump(corpus_dump, batch_size=40, workers=2)
+    in_workers = {p.slug: (p.body_html, p.title) for p in Post.objects.all()}
+    Post.objects.all().delete()
+
+    import_dump(corpus_dump, batch_size=1000, workers=1)
+
+    assert {p.slug: (p.body_html, p.title) for p in Post.objects.all()} == in_workers
+
+
+def test_a_renamed_file_without_a_slug_moves_the_post_to_its_new_slug(dump, client):
+    meta = '{"title": "Renamed", "date": "2024-01-01", "tiki_page_id": 5}\n\nBody'
+    write(dump, "old-name.md", meta)
+    import_dump(dump)
+    (dump / "old-name.md").rename(dump / "new-name.md")
+
+    report = import_dump(dump)
+
+    assert report.updated == ["new-name"]
+    assert client.get("/posts/old-name/")["Location"] == "/posts/new-name/"
+
+
+def test_a_category_or_tag_without_letters_gets_a_slug_and_the_page_works(dump, client):
+    write(dump, "a.md", post_file("a", categories=["???"], tags=["!!!"]))
+    write(dump, "b.md", post_file("b", categories=["!!!"]))
+
+    report = import_dump(dump)
+
+    assert report.ok
+    assert Category.objects.count() == 2
+    assert all(category.slug for category in Category.objects.all())
+    assert all(tag.slug for tag in Tag.objects.all())
+    assert client.get("/posts/a/").status_code == 200
+
+
+def test_a_category_made_in_the_admin_is_found_by_its_name(dump):
+    Category.objects.create(name="Café", slug="cafe")
+    write(dump, "a.md", post_file("a", categories=["café"]))
+
+    report = import_dump(dump)
+
+    assert report.ok
+    assert list(Post.objects.get().categories.values_list("slug", flat=True)) == ["cafe"]
+
+
+def test_an_attachment_whose_content_is_not_an_image_or_pdf_is_not_stored(dump, tmp_path):
+    files = tmp_path / "cdn"
+    (files / "png").mkdir(parents=True)
+    (files / "png" / "x.png").write_bytes(b"<html><script>alert(1)</script></html>")
+    (files / "svg").mkdir()
+    (files / "svg" / "y.svg").write_bytes(b"<svg onload='alert(1)'/>")
+    cdn = "https://d1bk1kqxc0sym.cloudfront.net/attachments"
+    write(dump, "a.md", post_file(body=f'<img src="{cdn}/png/x.png"> <a href="{cdn}/svg/y.svg">y</a>'))
+
+    report = import_dump(dump, attachments_dir=files)
+
+    assert sorted(report.attachments_refused) == ["png/x.png", "svg/y.svg"]
+    assert report.attachments_stored == 0
+    assert not Attachment.objects.exclude(file="").exists()
+
+
+def test_a_dry_run_copies_no_attachment(dump, tmp_path, media_root):
+    files = tmp_path / "cdn"
+    (files / "png").mkdir(parents=True)
+    (files / "png" / "spontaneous-abortion.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    write(dump, SEED.name, SEED.read_bytes())
+
+    report = import_dump(dump, attachments_dir=files, dry_run=True)
+
+    assert report.attachments_stored == 1
+    assert not media_root.exists() or not any(path.is_file() for path in media_root.rglob("*"))
+    assert not Attachment.objects.exists()

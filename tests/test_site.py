@@ -1,0 +1,233 @@
+"""The public site as readers see it: every page type, its queries, its cache."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from posts.cache import VERSION_KEY
+from posts.importer import import_dump
+from posts.models import Category, Post, Revision
+
+pytestmark = pytest.mark.django_db
+
+SEED_SLUG = "recurrent-miscarriages-decreased-by-increased-vitamin-d-levels"
+SEED_URL = f"/posts/{SEED_SLUG}/"
+
+
+@pytest.fixture
+def corpus(corpus_dump):
+    import_dump(corpus_dump)
+
+
+def page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def make_posts(count, *, start=0):
+    """`count` published posts, each in two categories and with three tags."""
+    categories = [Category.objects.get_or_create(name=name)[0] for name in ("Top news", "Pregnancy", "Bones")]
+    for n in range(start, start + count):
+        post = Post.objects.create(
+            title=f"Post number {n}",
+            slug=f"post-{n}",
+            body=f"## First\n\nText {n}\n\n## Second\n\nMore\n\n## Third\n\nEnd",
+            status=Post.Status.PUBLISHED,
+            date=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n),
+        )
+        post.categories.set(categories[n % 2 : n % 2 + 2])
+        post.tags.set([f"tag {n % 4}", f"tag {n % 5}", "vitamin d"])
+        post.record_revision(by=None, source=Revision.Source.IMPORT)
+
+
+def test_the_home_page_shows_newest_posts_the_featured_category_and_counts(client, corpus):
+    html = page(client, "/")
+    newest = [a["href"] for a in html.select(".newest .post-item h2 a")]
+    expected = [p.get_absolute_url() for p in Post.objects.published().order_by("-date", "-pk")[:20]]
+    assert newest == expected
+    assert html.select_one(".featured h2").get_text(strip=True) == "Top news"
+    assert len(html.select(".featured li")) == 5
+    counts = {li.a.get_text(): int(li.select_one(".count").get_text()) for li in html.select(".sidebar .counts li")}
+    assert len(counts) == 20
+    for name, count in counts.items():
+        assert Category.objects.get(name=name).posts.published().count() == count
+    assert max(counts.values()) == max(c.posts.published().count() for c in Category.objects.all())
+
+
+def test_every_list_page_shows_title_date_categories_and_summary(client, corpus):
+    category = Category.objects.get(slug="pregnancy")
+    for url in ("/posts/", "/posts/?page=2", f"/categories/{category.slug}/", "/tags/vitamin-d/", "/archive/2018/"):
+        items = page(client, url).select(".post-item")
+        assert items, url
+        for item in items:
+            assert item.h2.a["href"].startswith("/posts/")
+            assert item.time["datetime"]
+        assert any(item.select_one(".summary") for item in items), url
+        assert any(item.select(".meta a") for item in items), url
+
+
+def test_the_category_page_lists_only_its_posts_newest_first(client, corpus):
+    category = Category.objects.get(slug="pregnancy")
+    links = [a["href"] for a in page(client, "/categories/pregnancy/").select(".post-item h2 a")]
+    assert links == [p.get_absolute_url() for p in category.posts.published().order_by("-date", "-pk")[:20]]
+
+
+def test_the_archive_lists_months_and_each_month_its_posts(client, corpus):
+    months = page(client, "/archive/").select(".archive-year li a")
+    assert months
+    first = months[0]["href"]
+    year, month = (int(part) for part in first.strip("/").split("/")[1:])
+    links = [a["href"] for a in page(client, first).select(".post-item h2 a")]
+    expected = Post.objects.published().filter(date__year=year, date__month=month).order_by("-date", "-pk")
+    assert links == [p.get_absolute_url() for p in expected[:20]]
+
+
+def test_the_categories_and_tags_indexes_link_every_used_one(client, corpus):
+    categories = {a["href"] for a in page(client, "/categories/").select(".counts a")}
+    assert categories == {f"/categories/{c.slug}/" for c in Category.objects.filter(posts__status="published")}
+    tags = page(client, "/tags/").select(".counts a")
+    assert len(tags) > 100
+
+
+def test_the_post_page_has_everything_a_reader_and_a_crawler_need(client, corpus):
+    html = page(client, SEED_URL)
+    post = Post.objects.get(slug=SEED_SLUG)
+
+    assert html.h1.get_text() == post.title
+    assert html.select_one("#post-body nav.toc a")
+    assert [a.get_text() for a in html.select(".kicker a")] == ["Pregnancy"]
+    assert {a.get_text() for a in html.select(".tags a")} == set(post.tags.names())
+    assert len(html.select(".attachments li")) == 2
+    assert "PDF" in html.select_one(".attachments").get_text()
+    assert html.select(".related li")
+    assert html.select_one(".prev-next a[rel=prev]") or html.select_one(".prev-next a[rel=next]")
+    assert html.select_one("link[rel=canonical]")["href"] == f"http://testserver{SEED_URL}"
+    assert html.select_one("meta[property='og:title']")["content"] == post.title
+    assert html.select_one("link[rel=stylesheet][media=print]")
+    data = json.loads(html.select_one("script[type='application/ld+json']").string)
+    assert data["@type"] == "Article" and data["headline"] == post.title
+    assert data["datePublished"].startswith("2024-01-29")
+
+
+def test_related_posts_share_the_most_tags(client):
+    make_posts(12)
+    html = page(client, "/posts/post-0/")
+    related = [a["href"] for a in html.select(".related a")]
+    # post-0 has tags "tag 0" (shared with 4, 8) and "tag 0" of the %5 series (shared with 5, 10).
+    assert set(related[:4]) == {"/posts/post-4/", "/posts/post-8/", "/posts/post-5/", "/posts/post-10/"}
+
+
+def test_previous_and_next_follow_the_dates(client):
+    make_posts(3)
+    html = page(client, "/posts/post-1/")
+    assert html.select_one(".prev-next a[rel=prev]")["href"] == "/posts/post-0/"
+    assert html.select_one(".prev-next a[rel=next]")["href"] == "/posts/post-2/"
+
+
+def test_a_post_without_its_own_contents_gets_one_from_its_headings(client):
+    make_posts(1)
+    html = page(client, "/posts/post-0/")
+    assert [a["href"] for a in html.select("nav.toc a")] == ["#first", "#second", "#third"]
+
+
+PAGES = ["/", "/posts/", "/posts/?page=2", "/categories/", "/categories/pregnancy/", "/tags/", "/tags/vitamin-d/",
+         "/archive/", "/archive/2020/", "/archive/2020/2/", "/posts/post-3/"]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_a_page_runs_the_same_few_queries_whatever_the_number_of_posts(client, url):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    make_posts(45)
+    few = queries()
+    make_posts(90, start=45)
+    many = queries()
+
+    assert few == many
+    assert many <= 8
+
+
+def test_a_cached_page_is_served_without_a_query(client, corpus):
+    client.get(SEED_URL)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(SEED_URL)
+    assert response.status_code == 200
+    assert len(captured) == 0
+
+
+def test_a_change_to_a_post_shows_at_once(client, admin_user):
+    make_posts(2)
+    assert "Text 0" in client.get("/posts/post-0/").content.decode()
+    post = Post.objects.get(slug="post-0")
+    post.body = "Changed words"
+    post.save()
+    post.record_revision(by=admin_user, source=Revision.Source.EDITOR)
+
+    assert "Changed words" in client.get("/posts/post-0/").content.decode()
+    assert "Changed words" in client.get("/").content.decode()
+
+
+def test_an_unpublished_post_leaves_the_cached_lists_at_once(client):
+    make_posts(2)
+    assert "/posts/post-1/" in client.get("/posts/").content.decode()
+    post = Post.objects.get(slug="post-1")
+    post.status = Post.Status.DRAFT
+    post.save()
+
+    assert "/posts/post-1/" not in client.get("/posts/").content.decode()
+    assert client.get("/posts/post-1/").status_code == 404
+
+
+def test_pages_answer_conditional_requests_with_304(client):
+    make_posts(1)
+    first = client.get("/posts/post-0/")
+    assert first["ETag"] and first["Last-Modified"]
+
+    assert client.get("/posts/post-0/", headers={"if-none-match": first["ETag"]}).status_code == 304
+    assert client.get("/posts/post-0/", headers={"if-modified-since": first["Last-Modified"]}).status_code == 304
+    assert client.get("/posts/post-0/", headers={"if-none-match": '"other"'}).status_code == 200
+
+
+def test_staff_always_get_a_fresh_page(admin_client):
+    make_posts(1)
+    Post.objects.filter(slug="post-0").update(status=Post.Status.DRAFT)
+    response = admin_client.get("/posts/post-0/")
+    assert "readers cannot see it" in response.content.decode()
+    assert not response.has_header("ETag") or "readers cannot see it" in response.content.decode()
+
+
+def test_a_change_made_through_another_app_server_invalidates_this_ones_pages(client, settings):
+    """Two app servers share Redis: a version bump by either makes the other's pages stale."""
+    location = "redis://127.0.0.1:6379/15"
+    prefix = f"vdwiki-test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
+                                   "KEY_PREFIX": prefix}}  # fmt: skip
+    make_posts(1)
+    assert "Text 0" in client.get("/posts/post-0/").content.decode()
+    Post.objects.filter(slug="post-0").update(body_html="<p>Edited elsewhere</p>")
+    assert "Text 0" in client.get("/posts/post-0/").content.decode()  # still this server's cached page
+
+    other_server = RedisCache(location, {"KEY_PREFIX": prefix})
+    other_server.incr(VERSION_KEY)
+
+    assert "Edited elsewhere" in client.get("/posts/post-0/").content.decode()
+    other_server.clear()
+
+
+def test_posts_of_the_same_date_are_neighbours_in_the_order_they_were_added(client):
+    for n in range(3):
+        Post.objects.create(title=f"Same {n}", slug=f"same-{n}", status=Post.Status.PUBLISHED,
+                            date=datetime(2021, 5, 5, tzinfo=UTC))  # fmt: skip
+    html = page(client, "/posts/same-1/")
+    assert html.select_one(".prev-next a[rel=prev]")["href"] == "/posts/same-0/"
+    assert html.select_one(".prev-next a[rel=next]")["href"] == "/posts/same-2/"
