@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from .aliases import normalize_path
 from .attachment_import import AttachmentImporter, BatchAttachments
+from .cache import bump_content_version
 from .legacy.dump import DumpError, LegacyAlias, LegacyPost, count_dump, file_checksum, iter_dump
 from .legacy.prepare import Prepared, Unchanged, ordered_map, prepare
 from .links import resolvable
@@ -31,6 +32,8 @@ from .rendering import Rendered, render, summarize
 BATCH_SIZE = 200
 LINK_ROWS_PER_STATEMENT = 500
 PAGE_ID_PATH = re.compile(r"^/\d+$")
+ANALYZE_FROM = 1000  # posts written in one run
+ANALYZED_TABLES = ("posts_post", "posts_post_categories", "posts_taggedpost", "taggit_tag", "posts_alias")
 
 
 @dataclass
@@ -136,7 +139,20 @@ def import_dump(
     run.succeeded = report.ok
     run.report = report.to_dict()
     run.save()
+    wrote = not dry_run and not (strict and report.failed)
+    if wrote and (report.created or report.updated):
+        _after_bulk_write(large=len(report.created) + len(report.updated) >= ANALYZE_FROM)
     return report
+
+
+def _after_bulk_write(*, large: bool) -> None:
+    """Bulk writes send no signals: make cached pages stale by hand. After a large import,
+    refresh PostgreSQL's statistics so that its planner knows the new rows at once (autovacuum
+    gets round to it minutes later; until then it may scan instead of using the search index)."""
+    bump_content_version()
+    if large and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(ANALYZED_TABLES)}")
 
 
 class Loader:

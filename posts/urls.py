@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from . import views
+from . import search, views
+from .cache import cached_page
 
 app_name = "posts"
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("archive/", views.archive_index, name="archive"),
     path("archive/<int:year>/", views.archive, name="archive-year"),
     path("archive/<int:year>/<int:month>/", views.archive, name="archive-month"),
+    path("search/", cached_page(search.search_view), name="search"),
 ]

@@ -14,6 +14,7 @@ from taggit.models import Tag
 
 from .cache import cached_page
 from .models import Alias, Attachment, Category, Post
+from .search import similar_posts
 
 PAGE_SIZE = 20
 FEATURED_CATEGORY = "top-news"
@@ -27,8 +28,8 @@ HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 def legacy_response(request):
     """The answer to an old URL: 301 to its post, 410 when the post was deleted, else None.
 
-    One indexed query on the alias table. The 404 middleware asks it for every path that
-    matched nothing, old slugs of `/posts/<slug>/` included.
+    One indexed query on the alias table. The 404 handler asks it for every path that matched
+    nothing, old slugs of `/posts/<slug>/` included (and the middleware, for DEBUG's 404 page).
     """
     alias = (
         Alias.objects.matching(request.path, request.META.get("QUERY_STRING", ""), decoded=True)
@@ -96,6 +97,16 @@ def tag_html(request, slug):
 
 def gone(request, exception=None):
     return render(request, "410.html", status=410)
+
+
+def page_not_found(request, exception=None):
+    """The 404 page (handler404): an old wiki URL still redirects; any other address gets the
+    published posts whose titles are closest to its words, found through the search index."""
+    response = legacy_response(request)
+    if response is None:
+        response = render(request, "404.html", {"suggestions": similar_posts(request.path)}, status=404)
+    response.legacy_checked = True  # for LegacyRedirectMiddleware
+    return response
 
 
 def _json_ld(post: Post, url: str, image_url: str, modified) -> SafeString:

@@ -9,6 +9,8 @@ CORPUS = Path(os.environ.get("VDWIKI_CORPUS", Path(settings.BASE_DIR).parent / "
 CORPUS_POSTS = CORPUS / "posts"
 CORPUS_SEED = CORPUS / "seed"
 CORPUS_FILES = sorted([*CORPUS_POSTS.glob("*.md"), *CORPUS_SEED.glob("*.md")])
+if not CORPUS_FILES:  # else every test over the corpus would be collected as "skipped", and CI stay green
+    raise pytest.UsageError(f"No corpus at {CORPUS}: set VDWIKI_CORPUS to the directory holding posts/ and seed/.")
 
 
 @pytest.fixture

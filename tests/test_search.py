@@ -5,7 +5,6 @@ from collections import defaultdict
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.urls import include, path
 
 from posts.importer import import_dump
 from posts.models import Category, Post, Revision
@@ -17,15 +16,10 @@ from posts.search import (
     highlight,
     parse_query,
     search,
-    search_view,
     similar_posts,
 )
 
 from .conftest import CORPUS_FILES
-
-# The search page under its URL, whether or not the project's URLconf routes it yet.
-urlpatterns = [path("search/", search_view), path("", include("vdwiki.urls"))]
-pytestmark = pytest.mark.urls(__name__)
 
 WORD = re.compile(r"(?<![\w./@-])[a-z]{8,}(?![\w./@-])")  # not part of a URL, host or e-mail address
 SEED_SLUG = "recurrent-miscarriages-decreased-by-increased-vitamin-d-levels"

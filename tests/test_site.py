@@ -138,7 +138,8 @@ def test_a_post_without_its_own_contents_gets_one_from_its_headings(client):
 
 
 PAGES = ["/", "/posts/", "/posts/?page=2", "/categories/", "/categories/pregnancy/", "/tags/", "/tags/vitamin-d/",
-         "/archive/", "/archive/2020/", "/archive/2020/2/", "/posts/post-3/"]  # fmt: skip
+         "/archive/", "/archive/2020/", "/archive/2020/2/", "/posts/post-3/", "/search/?q=text+number",
+         "/search/?q=text&page=2&category=pregnancy"]  # fmt: skip
 
 
 @pytest.mark.parametrize("url", PAGES)
@@ -155,6 +156,41 @@ def test_a_page_runs_the_same_few_queries_whatever_the_number_of_posts(client, u
 
     assert few == many
     assert many <= 8
+
+
+def test_a_mistyped_url_gets_a_404_page_suggesting_the_closest_posts(client, corpus):
+    response = client.get("/posts/recurent-miscariages-decreased-by-vitamin-d/")
+    assert response.status_code == 404
+    html = BeautifulSoup(response.content, "html.parser")
+    suggested = [a["href"] for a in html.select(".suggestions a")]
+    assert suggested[0] == SEED_URL
+    assert len(suggested) <= 5
+    assert html.select_one('meta[name="robots"]')["content"] == "noindex"
+    assert html.select_one("main a[href='/search/']")
+
+
+def test_the_404_page_of_an_address_without_words_suggests_nothing_and_searches_nothing(client, corpus):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/posts/--/")
+    assert response.status_code == 404
+    assert not BeautifulSoup(response.content, "html.parser").select(".suggestions")
+    assert len(captured) <= 2  # the legacy lookups, no search
+
+
+def test_a_legacy_url_still_redirects_and_a_deleted_post_still_answers_410(client, corpus):
+    seed = Post.objects.get(slug=SEED_SLUG)
+    response = client.get(f"/{seed.tiki_page_id}")
+    assert (response.status_code, response["Location"]) == (301, SEED_URL)
+    seed.status = Post.Status.DELETED
+    seed.save()
+    assert client.get(f"/{seed.tiki_page_id}").status_code == 410
+
+
+def test_with_debug_on_a_legacy_url_still_redirects(client, corpus, settings):
+    settings.DEBUG = True  # Django's own 404 page replaces the handler
+    seed = Post.objects.get(slug=SEED_SLUG)
+    response = client.get(f"/{seed.tiki_page_id}")
+    assert (response.status_code, response["Location"]) == (301, SEED_URL)
 
 
 def test_a_cached_page_is_served_without_a_query(client, corpus):

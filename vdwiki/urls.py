@@ -36,6 +36,8 @@ urlpatterns = [
     path("", include("posts.urls")),
 ]
 
+handler404 = "posts.views.page_not_found"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 
