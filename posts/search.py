@@ -10,8 +10,11 @@ stemmed: "pregnancies" finds "pregnancy"), "quoted phrases", `-word` or `-"a phr
 exclude, and `OR` between two words or phrases for either of them. Nothing typed can cause a
 database error: every term reaches the database as data (PostgreSQL) or as a quoted FTS5 string.
 
-Posts whose title holds the whole query come first, then the rest by relevance (title counts
-more than labels, labels more than the body). Snippets are computed for the shown page only.
+Posts whose title holds the whole query come first, then the rest by relevance: title counts more
+than labels, labels more than the body, newer before older among equals. SQLite weighs the whole
+body (FTS5's bm25 reads it from the index); PostgreSQL only the body's opening, the summary, as
+reading every matching body's vector would cost too much (see the migration). Snippets are
+computed for the shown page only.
 """
 
 import math
@@ -62,7 +65,8 @@ MARKS = re.compile(f"([{MARK_START}{MARK_END}])")
 PG_CONFIG = "english"
 PG_VECTOR = RawSQL('"posts_post"."search_vector"', [], output_field=SearchVectorField())
 PG_TITLE = RawSQL('"posts_post"."search_title"', [], output_field=SearchVectorField())
-PG_WEIGHTS = [0.05, 0.2, 0.4, 1.0]  # D, C (body), B (labels), A (title)
+PG_RANK = RawSQL('"posts_post"."search_rank"', [], output_field=SearchVectorField())
+PG_WEIGHTS = [0.05, 0.2, 0.4, 1.0]  # D, C (summary), B (labels), A (title)
 PG_HEADLINE_CHARS = 50_000  # a match further into a long body gets a snippet from its start
 
 FTS = "posts_post_fts"
@@ -260,7 +264,7 @@ class PostgresSearch:
         tsquery = cls.tsquery(query)
         ranked = (
             cls.matching(posts, query)
-            .annotate(title_hit=SearchVectorExact(PG_TITLE, tsquery), rank=SearchRank(PG_VECTOR, tsquery, PG_WEIGHTS))
+            .annotate(title_hit=SearchVectorExact(PG_TITLE, tsquery), rank=SearchRank(PG_RANK, tsquery, PG_WEIGHTS))
             .order_by("-title_hit", "-rank", "-date", "-pk")
         )
         return list(ranked.only(*PAGE_FIELDS)[start:stop])

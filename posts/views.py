@@ -1,8 +1,9 @@
 import calendar
 import json
 import re
+from collections import Counter
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q, Value
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +20,8 @@ from .search import similar_posts
 PAGE_SIZE = 20
 FEATURED_CATEGORY = "top-news"
 RELATED_POSTS = 5
-RELATED_BY_TAGS = 3
+RELATED_TAGS = 10  # of a post's tags, the ones related posts are looked for by
+RELATED_CANDIDATES = 50  # newest posts per tag
 HOME_CATEGORIES = 20
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
@@ -142,28 +144,32 @@ def _headings(body_html: str) -> list[dict]:
 
 
 def _related(post: Post) -> list[Post]:
-    """Published posts sharing the most of this one's rarest tags, newest first among equals.
+    """Published posts sharing the most of this one's rare tags, then the most of its tags,
+    newer first among equals.
 
-    A tag on most posts ("vitamin d") says nothing about a post, and joining its thousands of
-    posts would cost every page view; the few rarest tags say the most and cost the least.
+    A tag on many posts ("vitamin d") says little about a post, and counting its thousands of
+    posts would cost every page view: one query takes the newest RELATED_CANDIDATES posts of each
+    tag, so the work is bounded whatever the tags. A tag that fills its list is a common one.
     """
-    tag_ids = [tag.pk for tag in post.tags.all()]
+    tag_ids = sorted(tag.pk for tag in post.tags.all())[:RELATED_TAGS]
     if not tag_ids:
         return []
-    rarest = (
-        Tag.objects.filter(pk__in=tag_ids)
-        .annotate(uses=Count("posts_taggedpost_items"))
-        .order_by("uses", "pk")
-        .values("pk")[:RELATED_BY_TAGS]
-    )
-    return list(
-        Post.objects.published()
-        .filter(tags__in=rarest)
-        .exclude(pk=post.pk)
-        .annotate(shared=Count("pk"))
-        .order_by("-shared", "-date", "-pk")
-        .only("title", "slug", "date")[:RELATED_POSTS]
-    )
+    published = Post.objects.published().exclude(pk=post.pk).only("title", "slug", "date")
+    per_tag = [
+        published.filter(pk__in=newest).annotate(via=Value(tag_id)).order_by()
+        for tag_id in tag_ids
+        for newest in [published.filter(tags=tag_id).order_by("-date", "-pk").values("pk")[:RELATED_CANDIDATES]]
+    ]
+    candidates = list(per_tag[0].union(*per_tag[1:], all=True))
+    uses = Counter(candidate.via for candidate in candidates)
+    rare = {tag_id for tag_id, count in uses.items() if count < RELATED_CANDIDATES}
+    posts, shared, shared_rare = {}, Counter(), Counter()
+    for candidate in candidates:
+        posts[candidate.pk] = candidate
+        shared[candidate.pk] += 1
+        shared_rare[candidate.pk] += candidate.via in rare
+    best = sorted(posts.values(), key=lambda p: (shared_rare[p.pk], shared[p.pk], p.date, p.pk), reverse=True)
+    return best[:RELATED_POSTS]
 
 
 def _neighbour(post: Post, *, older: bool) -> Post | None:

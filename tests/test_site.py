@@ -10,6 +10,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from posts import views
 from posts.cache import VERSION_KEY
 from posts.importer import import_dump
 from posts.models import Category, Post, Revision
@@ -122,6 +123,29 @@ def test_related_posts_share_the_most_tags(client):
     related = [a["href"] for a in html.select(".related a")]
     # post-0 has tags "tag 0" (shared with 4, 8) and "tag 0" of the %5 series (shared with 5, 10).
     assert set(related[:4]) == {"/posts/post-4/", "/posts/post-8/", "/posts/post-5/", "/posts/post-10/"}
+
+
+def test_related_posts_prefer_shared_rare_tags_over_common_ones_and_newer_posts(client, monkeypatch):
+    monkeypatch.setattr(views, "RELATED_CANDIDATES", 10)
+
+    def post(slug, day, tags):
+        made = Post.objects.create(
+            title=slug, slug=slug, status=Post.Status.PUBLISHED, date=datetime(2020, 1, day, tzinfo=UTC)
+        )
+        made.tags.set(tags)
+        return made
+
+    post("this", 1, ["rickets", "infant", "vitamin d"])
+    post("both-rare-tags", 2, ["rickets", "infant"])
+    post("one-rare-tag", 3, ["rickets"])
+    post("unrelated", 4, ["cancer"])
+    for day in range(5, 28):  # more posts with the common tag than related posts looks at
+        post(f"common-{day}", day, ["vitamin d"])
+
+    related = [a["href"] for a in page(client, "/posts/this/").select(".related a")]
+
+    shared_rare = ["/posts/both-rare-tags/", "/posts/one-rare-tag/"]
+    assert related == [*shared_rare, "/posts/common-27/", "/posts/common-26/", "/posts/common-25/"]
 
 
 def test_previous_and_next_follow_the_dates(client):
