@@ -15,6 +15,7 @@ machine: cached post page >= 1,500 req/s, uncached >= 300, search p95 < 50 ms.
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,10 +93,12 @@ def load(path: str, duration: int, connections: int) -> dict:
     url = f"http://127.0.0.1:{PORT}{path}"
     urllib.request.urlopen(url, timeout=10)  # warm the page (and the cache, when on)
     script = str(ROOT / "bench" / "wrk_report.lua")
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", script, url]
+    threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", script, url]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     match = re.search(r"^RESULT (\S+) (\S+) (\S+) (\S+) (\d+) (\d+)$", result.stdout, re.MULTILINE)
     rps, p50, p95, p99, bad, errors = match.groups()
+    print(f"  {path} with {connections} connections: {float(rps):.0f} req/s, p95 {float(p95):.1f} ms", flush=True)
     return {"rps": float(rps), "p50": float(p50), "p95": float(p95), "p99": float(p99), "bad": int(bad) + int(errors)}
 
 
@@ -105,6 +108,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="seconds of wrk per page and mode")
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/serve.py needs wrk: apt-get install wrk")
 
     with tempfile.TemporaryDirectory(prefix="vdwiki-serve-") as tmp:
         work = Path(tmp)

@@ -1,8 +1,9 @@
 """Whole public pages from the cache, invalidated the moment published content changes.
 
-Every cached page's key holds the current *content version*, a number kept in the cache itself.
-Any change to what readers may see bumps it, so every page cached before is never read again
-(it expires on its own). With Redis (`REDIS_URL`) the version is shared: a change made through
+Every cached page is stored with the *content version* it was made under, a number kept in the
+cache itself. Any change to what readers may see bumps it, so every page cached before is stale
+and made again at its next request. A request reads the version and its page together, in one
+round trip to the cache. With Redis (`REDIS_URL`) the version is shared: a change made through
 one app server is seen by all of them at their next request. The local-memory cache is per
 process; `PAGE_TTL` bounds how long another process could serve a page from before a change.
 """
@@ -18,7 +19,6 @@ from django.utils.http import http_date
 
 VERSION_KEY = "vdwiki:content-version"
 PAGE_TTL = 300
-CACHED_HEADERS = ("Content-Type", "Last-Modified", "ETag", "X-Robots-Tag")
 
 
 def content_version() -> int:
@@ -40,46 +40,64 @@ def bump_content_version(**_signal_kwargs) -> None:
 
 
 def cached_page(view):
-    """Serve anonymous GET and HEAD requests of `view` from the cache, with an ETag.
-
-    Logged-in users (staff see drafts and notices) always get a fresh page.
-    """
+    """Mark `view` as one whose pages PageCacheMiddleware keeps."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        if not settings.VDWIKI_CACHE_PAGES or request.method not in ("GET", "HEAD") or _logged_in(request):
-            return view(request, *args, **kwargs)
-        key = _key(request)
-        cached = cache.get(key)
-        if cached is not None:
-            status, content, headers = cached
-            response = HttpResponse(content, status=status)
-            for name, value in headers.items():
-                response[name] = value
-            return response
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render"):
-            response.render()
-        if response.status_code in (200, 410) and not response.streaming:
-            if not response.has_header("ETag"):
-                response["ETag"] = f'"{hashlib.sha1(response.content).hexdigest()}"'
-            response.setdefault("Last-Modified", http_date())
-            headers = {name: response[name] for name in CACHED_HEADERS if response.has_header(name)}
-            cache.set(key, (response.status_code, response.content, headers), PAGE_TTL)
-        return response
+        return view(request, *args, **kwargs)
 
+    wrapped.cached_page = True
     return wrapped
 
 
-def _logged_in(request) -> bool:
-    # Checked by the session cookie first, so an anonymous request costs no session query.
-    return settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
+class PageCacheMiddleware:
+    """Serve anonymous GET and HEAD requests from the cache, before the rest of the middleware
+    and the URL resolver run; keep the 200 and 410 pages of views marked with `cached_page`,
+    with an ETag.
+
+    A request with a session cookie (a logged-in user: staff see drafts and notices) always
+    gets a fresh page. Place it inside ConditionalGetMiddleware, which answers 304 from the ETag.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            not settings.VDWIKI_CACHE_PAGES
+            or request.method not in ("GET", "HEAD")
+            or settings.SESSION_COOKIE_NAME in request.COOKIES
+        ):
+            return self.get_response(request)
+        key = _key(request)
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY) or content_version()
+        if key in found and found[key][0] == version:
+            _version, status, content, headers = found[key]
+            return HttpResponse(content, status=status, headers=headers)
+        response = self.get_response(request)
+        if _keeps(request, response):
+            if not response.has_header("ETag"):
+                response["ETag"] = f'"{hashlib.sha1(response.content).hexdigest()}"'
+            response.setdefault("Last-Modified", http_date())
+            cache.set(key, (version, response.status_code, response.content, dict(response.headers)), PAGE_TTL)
+        return response
+
+
+def _keeps(request, response) -> bool:
+    view = request.resolver_match.func if request.resolver_match else None
+    return (
+        getattr(view, "cached_page", False)
+        and response.status_code in (200, 410)
+        and not response.streaming
+        and not response.cookies
+    )
 
 
 def _key(request) -> str:
     # Pages hold absolute URLs (canonical link, Open Graph): the host is part of the key.
     url = request.build_absolute_uri().encode()
-    return f"vdwiki:page:{content_version()}:{hashlib.sha1(url).hexdigest()}"
+    return f"vdwiki:page:{hashlib.sha1(url).hexdigest()}"
 
 
 def connect_signals() -> None:

@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
+from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.urls import include, path
 
 from posts import views
-from posts.cache import VERSION_KEY
+from posts.cache import VERSION_KEY, _key, cached_page
 from posts.importer import import_dump
 from posts.models import Category, Post, Revision
 
@@ -223,6 +226,42 @@ def test_a_cached_page_is_served_without_a_query(client, corpus):
         response = client.get(SEED_URL)
     assert response.status_code == 200
     assert len(captured) == 0
+
+
+def test_a_cached_page_is_the_page_with_the_same_headers(client, corpus):
+    first = client.get(SEED_URL)
+    again = client.get(SEED_URL)
+    assert again.content == first.content
+    assert dict(again.headers) == dict(first.headers)
+    assert again["X-Frame-Options"] == "DENY" and int(again["Content-Length"]) == len(again.content)
+
+
+def test_only_marked_views_pages_without_cookies_are_kept(client, corpus, rf):
+    for url in ("/posts/", "/robots.txt", "/admin/login/", "/posts/no-such-post/"):
+        client.get(url)
+    kept = {
+        url
+        for url in ("/posts/", "/robots.txt", "/admin/login/", "/posts/no-such-post/")
+        if cache.get(_key(rf.get(url)))
+    }
+    assert kept == {"/posts/"}  # robots.txt is not marked; the login page sets the CSRF cookie; a 404
+
+
+@cached_page
+def page_with_a_cookie(request):
+    response = HttpResponse("hello")
+    response.set_cookie("seen", "1")
+    return response
+
+
+urlpatterns = [path("cookie/", page_with_a_cookie), path("", include("vdwiki.urls"))]
+
+
+@pytest.mark.urls(__name__)
+def test_a_page_that_sets_a_cookie_is_not_kept(client, rf):
+    assert client.get("/cookie/").cookies["seen"].value == "1"
+    assert cache.get(_key(rf.get("/cookie/"))) is None
+    assert client.get("/cookie/").cookies["seen"].value == "1"
 
 
 def test_a_change_to_a_post_shows_at_once(client, admin_user):
