@@ -31,6 +31,7 @@ from django.contrib.postgres.search import (
     SearchVectorExact,
     SearchVectorField,
 )
+from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import BooleanField, FloatField, Prefetch, Q, QuerySet, prefetch_related_objects
@@ -243,7 +244,7 @@ def _engine(alias: str):
         return PostgresSearch
     if vendor == "sqlite":
         return SQLiteSearch
-    raise NotImplementedError(f"Search needs PostgreSQL or SQLite, not {vendor}.")
+    raise ImproperlyConfigured(f"Search needs PostgreSQL or SQLite, not {vendor}.")
 
 
 class PostgresSearch:
