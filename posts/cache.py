@@ -14,6 +14,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils.http import http_date
 
@@ -31,12 +32,18 @@ def content_version() -> int:
     return version
 
 
-def bump_content_version(**_signal_kwargs) -> None:
-    """Make every cached page stale (a signal receiver, and called after bulk writes)."""
+def bump_content_version() -> None:
+    """Make every cached page stale."""
     try:
         cache.incr(VERSION_KEY)
     except ValueError:
         cache.set(VERSION_KEY, int(time.time() * 1000), timeout=None)
+
+
+def content_changed(**_signal_kwargs) -> None:
+    """Something readers may see changed: bump the version once the change is committed. Before
+    that, a request could still cache the old content under the new version."""
+    transaction.on_commit(bump_content_version)
 
 
 def cached_page(view):
@@ -105,10 +112,10 @@ def connect_signals() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
     from taggit.models import Tag
 
-    from .models import Attachment, Category, Post, TaggedPost
+    from .models import Alias, Attachment, Category, Post, TaggedPost
 
-    for model in (Post, Category, Tag, TaggedPost, Attachment):
-        post_save.connect(bump_content_version, sender=model, dispatch_uid=f"vdwiki-cache-save-{model.__name__}")
-        post_delete.connect(bump_content_version, sender=model, dispatch_uid=f"vdwiki-cache-delete-{model.__name__}")
+    for model in (Post, Category, Tag, TaggedPost, Attachment, Alias):
+        post_save.connect(content_changed, sender=model, dispatch_uid=f"vdwiki-cache-save-{model.__name__}")
+        post_delete.connect(content_changed, sender=model, dispatch_uid=f"vdwiki-cache-delete-{model.__name__}")
     for through in (Post.categories.through, Attachment.posts.through):
-        m2m_changed.connect(bump_content_version, sender=through, dispatch_uid=f"vdwiki-cache-m2m-{through.__name__}")
+        m2m_changed.connect(content_changed, sender=through, dispatch_uid=f"vdwiki-cache-m2m-{through.__name__}")

@@ -6,6 +6,7 @@ the dump so far and the database, and written in batches. A file that fails is r
 name and the reason, and nothing of it is written.
 """
 
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from django.db import IntegrityError, connection, reset_queries, transaction
+from django.db import DatabaseError, IntegrityError, connection, reset_queries, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
@@ -32,6 +33,7 @@ from .rendering import Rendered, render, summarize
 BATCH_SIZE = 200
 LINK_ROWS_PER_STATEMENT = 500
 PAGE_ID_PATH = re.compile(r"^/\d+$")
+logger = logging.getLogger(__name__)
 ANALYZE_FROM = 1000  # posts written in one run
 SEARCH_INDEXES = ("posts_post_search_vector", "posts_post_search_title")  # posts/migrations/0004_search.py
 ANALYZED_TABLES = ("posts_post", "posts_post_categories", "posts_taggedpost", "taggit_tag", "posts_alias")
@@ -141,7 +143,7 @@ def import_dump(
     run.report = report.to_dict()
     run.save()
     wrote = not dry_run and not (strict and report.failed)
-    if wrote and (report.created or report.updated):
+    if wrote and (report.created or report.updated or any(report.counts())):
         _after_bulk_write(large=len(report.created) + len(report.updated) >= ANALYZE_FROM)
     return report
 
@@ -150,13 +152,18 @@ def _after_bulk_write(*, large: bool) -> None:
     """Bulk writes send no signals: make cached pages stale by hand. After a large import on
     PostgreSQL, do at once what autovacuum would do minutes later: move the search indexes'
     pending entries into the indexes proper (until then every search reads them all) and refresh
-    the planner's statistics (until then it may scan every post instead of using an index)."""
-    bump_content_version()
-    if large and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    the planner's statistics (until then it may scan every post instead of using an index).
+    Both are for speed alone: a database role that may not run them only gets a warning."""
+    transaction.on_commit(bump_content_version)
+    if not (large and connection.vendor == "postgresql"):
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
             for index in SEARCH_INDEXES:
                 cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
             cursor.execute(f"ANALYZE {', '.join(ANALYZED_TABLES)}")
+    except DatabaseError as error:
+        logger.warning("Could not clean the search indexes or refresh statistics after the import: %s", error)
 
 
 class Loader:

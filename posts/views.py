@@ -3,10 +3,12 @@ import json
 import re
 from collections import Counter
 
+from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import is_valid_path
 from django.utils.html import strip_tags
 from django.utils.http import http_date
 from django.utils.safestring import SafeString, mark_safe
@@ -20,7 +22,7 @@ from .search import similar_posts
 PAGE_SIZE = 20
 FEATURED_CATEGORY = "top-news"
 RELATED_POSTS = 5
-RELATED_TAGS = 10  # of a post's tags, the ones related posts are looked for by
+RELATED_TAGS = 10  # of a post's tags, the newest ones: related posts are looked for by these
 RELATED_CANDIDATES = 20  # newest posts per tag
 HOME_CATEGORIES = 20
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -31,6 +33,7 @@ POST_PAGE_UNUSED = [
     "live_revision__body", "live_revision__body_html", "live_revision__categories", "live_revision__tags",
     "author__password",
 ]  # fmt: skip
+PAGE_EXTENSIONS = {"html", "htm"}
 HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 
 
@@ -110,13 +113,24 @@ def gone(request, exception=None):
 
 
 def page_not_found(request, exception=None):
-    """The 404 page (handler404): an old wiki URL still redirects; any other address gets the
-    published posts whose titles are closest to its words, found through the search index."""
+    """The 404 page (handler404): an old wiki URL still redirects; any other address of a page
+    gets the published posts whose titles are closest to its words, found through the search index."""
     response = legacy_response(request)
     if response is None:
-        response = render(request, "404.html", {"suggestions": similar_posts(request.path)}, status=404)
+        suggestions = similar_posts(request.path) if _names_a_page(request) else []
+        response = render(request, "404.html", {"suggestions": suggestions}, status=404)
     response.legacy_checked = True  # for LegacyRedirectMiddleware
     return response
+
+
+def _names_a_page(request) -> bool:
+    """False for a missing file (`/wp-login.php`, `/favicon.ico`: scanners and browsers ask for
+    thousands) and for a path CommonMiddleware answers by adding its slash: no search for those."""
+    name = request.path_info.rsplit("/", 1)[-1]
+    if "." in name and name.rsplit(".", 1)[-1].lower() not in PAGE_EXTENSIONS:
+        return False
+    urlconf = getattr(request, "urlconf", None)
+    return not (settings.APPEND_SLASH and name and is_valid_path(f"{request.path_info}/", urlconf))
 
 
 def _json_ld(post: Post, url: str, image_url: str, modified) -> SafeString:
@@ -159,7 +173,9 @@ def _related(post: Post) -> list[Post]:
     posts would cost every page view: one query takes the newest RELATED_CANDIDATES posts of each
     tag, so the work is bounded whatever the tags. A tag that fills its list is a common one.
     """
-    tag_ids = sorted(tag.pk for tag in post.tags.all())[:RELATED_TAGS]
+    # Tags are made as posts first use them, so the common ones are among the oldest: the newest
+    # tags of a post are, most often, its rarest.
+    tag_ids = sorted((tag.pk for tag in post.tags.all()), reverse=True)[:RELATED_TAGS]
     if not tag_ids:
         return []
     # One statement of UNION ALL, each tag's newest posts in a subquery of their own: Django's

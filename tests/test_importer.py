@@ -4,11 +4,15 @@ import tarfile
 import zipfile
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from taggit.models import Tag
 
+from posts import importer
 from posts.aliases import normalize_path
+from posts.cache import VERSION_KEY, content_version
 from posts.importer import import_dump
 from posts.models import Alias, Attachment, Category, ImportRun, Post, Revision, TaggedPost
 
@@ -509,3 +513,27 @@ def test_a_dry_run_copies_no_attachment(dump, tmp_path, media_root):
     assert report.attachments_stored == 1
     assert not media_root.exists() or not any(path.is_file() for path in media_root.rglob("*"))
     assert not Attachment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_makes_cached_pages_stale_and_a_dry_run_does_not(dump):
+    write(dump, "a-post.md", post_file())
+    version = content_version()
+    import_dump(dump, dry_run=True)
+    assert cache.get(VERSION_KEY) == version
+    import_dump(dump)
+    assert cache.get(VERSION_KEY) > version
+
+
+def test_index_upkeep_the_database_refuses_after_a_large_import_is_a_warning(dump, monkeypatch, caplog):
+    """A role that does not own the search indexes may not clean them: the import stands."""
+    monkeypatch.setattr(importer, "ANALYZE_FROM", 1)
+    monkeypatch.setattr(importer, "SEARCH_INDEXES", ("posts_no_such_index",))
+    write(dump, "a-post.md", post_file())
+
+    report = import_dump(dump)
+
+    assert report.ok and Post.objects.filter(slug="a-post").exists()
+    refused = [r for r in caplog.records if r.levelname == "WARNING" and "search indexes" in r.getMessage()]
+    assert len(refused) == (1 if connection.vendor == "postgresql" else 0)  # SQLite has no such upkeep
+    assert Post.objects.count() == 1  # the connection is still usable

@@ -161,3 +161,24 @@ def test_an_unknown_post_url_costs_one_post_query_one_alias_query_and_one_search
     assert 'WHERE "posts_post"."slug" =' in post
     assert 'FROM "posts_alias"' in alias
     assert "posts_post_fts" in search or "search_title" in search
+
+
+@pytest.mark.parametrize("url", ["/wp-login.php", "/favicon.ico", "/.env", "/images/vitamin-d.png"])
+def test_a_missing_file_gets_a_404_without_a_search(client, seed, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 404
+    assert [query["sql"] for query in queries.captured_queries if "posts_alias" not in query["sql"]] == []
+
+
+def test_a_path_missing_its_slash_is_redirected_without_a_search(client, seed):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/categories")
+    assert response.status_code == 301 and response["Location"] == "/categories/"
+    assert [query["sql"] for query in queries.captured_queries if "posts_alias" not in query["sql"]] == []
+
+
+def test_a_mistyped_html_page_still_gets_suggestions(client, seed):
+    response = client.get("/Recurrent-miscarriages.html")
+    assert response.status_code == 404
+    assert seed.get_absolute_url() in response.content.decode()

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
@@ -17,6 +16,7 @@ from posts import views
 from posts.cache import VERSION_KEY, _key, cached_page
 from posts.importer import import_dump
 from posts.models import Category, Post, Revision
+from vdwiki.cache import RedisCache
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +151,27 @@ def test_related_posts_prefer_shared_rare_tags_over_common_ones_and_newer_posts(
     assert related == [*shared_rare, "/posts/common-27/", "/posts/common-26/", "/posts/common-25/"]
 
 
+def test_related_posts_are_found_by_a_rare_tag_among_many_common_ones(client, monkeypatch):
+    monkeypatch.setattr(views, "RELATED_TAGS", 3)
+    monkeypatch.setattr(views, "RELATED_CANDIDATES", 2)
+
+    def post(slug, year, tags):
+        made = Post.objects.create(
+            title=slug, slug=slug, status=Post.Status.PUBLISHED, date=datetime(year, 1, 1, tzinfo=UTC)
+        )
+        made.tags.set(tags)
+
+    common = [f"common {n}" for n in range(5)]
+    for n in range(3):  # the common tags are used, by newer posts, before the rare one exists
+        post(f"common-{n}", 2021, common)
+    post("this", 2020, [*common, "calcifediol"])
+    post("other", 2019, ["calcifediol"])
+
+    related = [a["href"] for a in page(client, "/posts/this/").select(".related a")]
+
+    assert related[0] == "/posts/other/"
+
+
 def test_previous_and_next_follow_the_dates(client):
     make_posts(3)
     html = page(client, "/posts/post-1/")
@@ -170,7 +191,9 @@ PAGES = ["/", "/posts/", "/posts/?page=2", "/categories/", "/categories/pregnanc
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_a_page_runs_the_same_few_queries_whatever_the_number_of_posts(client, url):
+def test_a_page_runs_the_same_few_queries_whatever_the_number_of_posts(client, url, settings):
+    settings.VDWIKI_CACHE_PAGES = False  # the queries of making the page
+
     def queries():
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
@@ -244,7 +267,7 @@ def test_only_marked_views_pages_without_cookies_are_kept(client, corpus, rf):
         for url in ("/posts/", "/robots.txt", "/admin/login/", "/posts/no-such-post/")
         if cache.get(_key(rf.get(url)))
     }
-    assert kept == {"/posts/"}  # robots.txt is not marked; the login page sets the CSRF cookie; a 404
+    assert kept == {"/posts/"}  # robots.txt and the login page are not marked; a 404 is never kept
 
 
 @cached_page
@@ -264,6 +287,7 @@ def test_a_page_that_sets_a_cookie_is_not_kept(client, rf):
     assert client.get("/cookie/").cookies["seen"].value == "1"
 
 
+@pytest.mark.django_db(transaction=True)  # pages go stale when the change is committed
 def test_a_change_to_a_post_shows_at_once(client, admin_user):
     make_posts(2)
     assert "Text 0" in client.get("/posts/post-0/").content.decode()
@@ -276,6 +300,7 @@ def test_a_change_to_a_post_shows_at_once(client, admin_user):
     assert "Changed words" in client.get("/").content.decode()
 
 
+@pytest.mark.django_db(transaction=True)  # pages go stale when the change is committed
 def test_an_unpublished_post_leaves_the_cached_lists_at_once(client):
     make_posts(2)
     assert "/posts/post-1/" in client.get("/posts/").content.decode()
@@ -297,19 +322,54 @@ def test_pages_answer_conditional_requests_with_304(client):
     assert client.get("/posts/post-0/", headers={"if-none-match": '"other"'}).status_code == 200
 
 
-def test_staff_always_get_a_fresh_page(admin_client):
+def test_staff_always_get_a_fresh_page(client, admin_client):
     make_posts(1)
-    Post.objects.filter(slug="post-0").update(status=Post.Status.DRAFT)
-    response = admin_client.get("/posts/post-0/")
-    assert "readers cannot see it" in response.content.decode()
-    assert not response.has_header("ETag") or "readers cannot see it" in response.content.decode()
+    for_readers = client.get("/posts/post-0/")
+    assert cache.get(_key(for_readers.wsgi_request))  # the page readers get is cached
+    Post.objects.filter(slug="post-0").update(body_html="<p>Seen by staff only</p>")  # no version bump
+
+    assert "Text 0" in client.get("/posts/post-0/").content.decode()
+    assert "Seen by staff only" in admin_client.get("/posts/post-0/").content.decode()
+
+
+def test_a_page_is_kept_for_each_host(client, settings):
+    settings.ALLOWED_HOSTS = ["one.test", "two.test"]
+    make_posts(1)
+    one = client.get("/posts/post-0/", HTTP_HOST="one.test").content.decode()
+    two = client.get("/posts/post-0/", HTTP_HOST="two.test").content.decode()
+    assert '<link rel="canonical" href="http://one.test/posts/post-0/">' in one
+    assert '<link rel="canonical" href="http://two.test/posts/post-0/">' in two
+
+
+def test_a_head_request_fills_the_cache_for_the_gets_after_it(client):
+    make_posts(1)
+    head = client.head("/posts/post-0/")
+    assert head.status_code == 200 and head.content == b""
+    with CaptureQueriesContext(connection) as queries:
+        get = client.get("/posts/post-0/")
+    assert len(queries) == 0
+    assert "Text 0" in get.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_pages_go_stale_when_a_change_is_committed_not_before(client):
+    make_posts(1)
+    client.get("/posts/post-0/")
+    version = cache.get(VERSION_KEY)
+    with transaction.atomic():
+        post = Post.objects.get(slug="post-0")
+        post.title = "A new title"
+        post.save()
+        assert cache.get(VERSION_KEY) == version  # a request now would cache the old content again
+    assert cache.get(VERSION_KEY) > version
+    assert "A new title" in client.get("/posts/post-0/").content.decode()
 
 
 def test_a_change_made_through_another_app_server_invalidates_this_ones_pages(client, settings):
     """Two app servers share Redis: a version bump by either makes the other's pages stale."""
     location = "redis://127.0.0.1:6379/15"
     prefix = f"vdwiki-test-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
+    settings.CACHES = {"default": {"BACKEND": "vdwiki.cache.RedisCache", "LOCATION": location,
                                    "KEY_PREFIX": prefix}}  # fmt: skip
     make_posts(1)
     assert "Text 0" in client.get("/posts/post-0/").content.decode()
