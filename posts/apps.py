@@ -7,6 +7,7 @@ class PostsConfig(AppConfig):
     verbose_name = "Content"
 
     def ready(self):
-        from .cache import connect_signals
+        from . import cache, related
 
-        connect_signals()
+        cache.connect_signals()
+        related.connect_signals()

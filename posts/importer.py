@@ -28,6 +28,7 @@ from .legacy.dump import DumpError, LegacyAlias, LegacyPost, count_dump, file_ch
 from .legacy.prepare import Prepared, Unchanged, ordered_map, prepare
 from .links import resolvable
 from .models import Alias, Attachment, Category, ImportRun, Post, Revision, TaggedPost
+from .related import refresh_tag_digests
 from .rendering import Rendered, render, summarize
 
 BATCH_SIZE = 200
@@ -149,11 +150,13 @@ def import_dump(
 
 
 def _after_bulk_write(*, large: bool) -> None:
-    """Bulk writes send no signals: make cached pages stale by hand. After a large import on
-    PostgreSQL, do at once what autovacuum would do minutes later: move the search indexes'
-    pending entries into the indexes proper (until then every search reads them all) and refresh
-    the planner's statistics (until then it may scan every post instead of using an index).
+    """Bulk writes send no signals: remake the tags' digests and make cached pages stale by hand.
+    After a large import on PostgreSQL, do at once what autovacuum would do minutes later: move
+    the search indexes' pending entries into the indexes proper (until then every search reads
+    them all) and refresh the planner's statistics (until then it may scan every post instead of
+    using an index).
     Both are for speed alone: a database role that may not run them only gets a warning."""
+    refresh_tag_digests()
     transaction.on_commit(bump_content_version)
     if not (large and connection.vendor == "postgresql"):
         return

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.managers import TaggableManager
-from taggit.models import TaggedItemBase
+from taggit.models import Tag, TaggedItemBase
 
 from .aliases import normalize_path
 from .legacy.attachments import find_attachment_urls
@@ -32,6 +32,18 @@ class TaggedPost(TaggedItemBase):
 
     class Meta:
         unique_together = [("content_object", "tag")]
+
+
+class TagDigest(models.Model):
+    """A tag's published posts in brief, for the related posts of a page: how many there are, and
+    the newest few with what a page shows of them. posts/related.py keeps it current."""
+
+    tag = models.OneToOneField(Tag, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    published = models.PositiveIntegerField()
+    newest = models.JSONField(help_text="[id, title, slug, ISO date] of the newest published posts")
+
+    def __str__(self):
+        return f"{self.tag_id}: {self.published} published"
 
 
 class Category(models.Model):
@@ -60,6 +72,7 @@ class Category(models.Model):
 
 
 RENDERED_FIELDS = ["body_html", "body_text", "summary"]
+LISTING_FIELDS = ["title", "slug", "date", "status"]
 
 
 class Post(models.Model):
@@ -103,6 +116,7 @@ class Post(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     objects = PostQuerySet.as_manager()
+    saved_listing: dict = {}  # its listing() as last read or saved; empty for a new post
 
     class Meta:
         ordering = ["-date"]
@@ -119,7 +133,7 @@ class Post(models.Model):
 
     def save(self, *args, **kwargs):
         """Save; a changed slug leaves its old URL behind as an alias, so old links keep working."""
-        old_slug = getattr(self, "_saved_slug", None)
+        old_slug = self.saved_listing.get("slug")
         super().save(*args, **kwargs)
         if old_slug and old_slug != self.slug:
             # An old URL another post already claims stays with that post.
@@ -127,15 +141,19 @@ class Post(models.Model):
                 path=normalize_path(reverse("posts:detail", kwargs={"slug": old_slug})),
                 defaults={"post": self, "kind": Alias.Kind.OLD_SLUG},
             )
-        self._saved_slug = self.slug
+        self.saved_listing = self.listing()
 
     def get_absolute_url(self):
         return reverse("posts:detail", kwargs={"slug": self.slug})
 
+    def listing(self) -> dict:
+        """What other posts' pages show of this one (as related, previous or next)."""
+        return {name: self.__dict__.get(name) for name in LISTING_FIELDS}
+
     @classmethod
     def from_db(cls, db, field_names, values):
         post = super().from_db(db, field_names, values)
-        post._saved_slug = post.__dict__.get("slug")
+        post.saved_listing = post.listing()
         return post
 
     def record_revision(self, *, by, source: str, message: str = "") -> "Revision":

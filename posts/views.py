@@ -1,7 +1,6 @@
 import calendar
 import json
 import re
-from collections import Counter
 
 from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q
@@ -17,13 +16,11 @@ from taggit.models import Tag
 
 from .cache import cached_page
 from .models import Alias, Attachment, Category, Post
+from .related import related_posts
 from .search import similar_posts
 
 PAGE_SIZE = 20
 FEATURED_CATEGORY = "top-news"
-RELATED_POSTS = 5
-RELATED_TAGS = 10  # of a post's tags, the newest ones: related posts are looked for by these
-RELATED_CANDIDATES = 20  # newest posts per tag
 HOME_CATEGORIES = 20
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
 # Columns the post page never shows: the Markdown, the search texts, the legacy metadata, and the
@@ -84,7 +81,7 @@ def post_detail(request, slug):
         "modified": modified,
         "json_ld": _json_ld(post, canonical_url, image_url, modified),
         "toc": [] if '<nav class="toc">' in post.body_html else _headings(post.body_html),
-        "related": _related(post),
+        "related": related_posts(post),
         "previous": _neighbour(post, older=True),
         "next": _neighbour(post, older=False),
     }
@@ -163,40 +160,6 @@ def _headings(body_html: str) -> list[dict]:
         for level, anchor, text in HEADING_RE.findall(body_html)
     ]
     return headings if len(headings) >= 3 else []
-
-
-def _related(post: Post) -> list[Post]:
-    """Published posts sharing the most of this one's rare tags, then the most of its tags,
-    newer first among equals.
-
-    A tag on many posts ("vitamin d") says little about a post, and counting its thousands of
-    posts would cost every page view: one query takes the newest RELATED_CANDIDATES posts of each
-    tag, so the work is bounded whatever the tags. A tag that fills its list is a common one.
-    """
-    # Tags are made as posts first use them, so the common ones are among the oldest: the newest
-    # tags of a post are, most often, its rarest.
-    tag_ids = sorted((tag.pk for tag in post.tags.all()), reverse=True)[:RELATED_TAGS]
-    if not tag_ids:
-        return []
-    # One statement of UNION ALL, each tag's newest posts in a subquery of their own: Django's
-    # union() cannot limit each part on SQLite, and IN (subquery) parts cost twice the time.
-    published = Post.objects.published().exclude(pk=post.pk)
-    parts, params = [], []
-    for tag_id in tag_ids:
-        newest = published.filter(tags=tag_id).order_by("-date", "-pk").values("id", "title", "slug", "date")
-        sql, part_params = newest[:RELATED_CANDIDATES].query.sql_with_params()
-        parts.append(f"SELECT *, {int(tag_id)} AS via FROM ({sql}) AS newest")
-        params.extend(part_params)
-    candidates = list(Post.objects.raw(" UNION ALL ".join(parts), params))
-    uses = Counter(candidate.via for candidate in candidates)
-    rare = {tag_id for tag_id, count in uses.items() if count < RELATED_CANDIDATES}
-    posts, shared, shared_rare = {}, Counter(), Counter()
-    for candidate in candidates:
-        posts[candidate.pk] = candidate
-        shared[candidate.pk] += 1
-        shared_rare[candidate.pk] += candidate.via in rare
-    best = sorted(posts.values(), key=lambda p: (shared_rare[p.pk], shared[p.pk], p.date, p.pk), reverse=True)
-    return best[:RELATED_POSTS]
 
 
 def _neighbour(post: Post, *, older: bool) -> Post | None:

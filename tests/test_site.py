@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 
-from posts import views
+from posts import related
 from posts.cache import VERSION_KEY, _key, cached_page
 from posts.importer import import_dump
 from posts.models import Category, Post, Revision
@@ -123,13 +123,13 @@ def test_the_post_page_has_everything_a_reader_and_a_crawler_need(client, corpus
 def test_related_posts_share_the_most_tags(client):
     make_posts(12)
     html = page(client, "/posts/post-0/")
-    related = [a["href"] for a in html.select(".related a")]
+    shown = [a["href"] for a in html.select(".related a")]
     # post-0 has tags "tag 0" (shared with 4, 8) and "tag 0" of the %5 series (shared with 5, 10).
-    assert set(related[:4]) == {"/posts/post-4/", "/posts/post-8/", "/posts/post-5/", "/posts/post-10/"}
+    assert set(shown[:4]) == {"/posts/post-4/", "/posts/post-8/", "/posts/post-5/", "/posts/post-10/"}
 
 
 def test_related_posts_prefer_shared_rare_tags_over_common_ones_and_newer_posts(client, monkeypatch):
-    monkeypatch.setattr(views, "RELATED_CANDIDATES", 10)
+    monkeypatch.setattr(related, "NEWEST_PER_TAG", 10)
 
     def post(slug, day, tags):
         made = Post.objects.create(
@@ -145,15 +145,14 @@ def test_related_posts_prefer_shared_rare_tags_over_common_ones_and_newer_posts(
     for day in range(5, 28):  # more posts with the common tag than related posts looks at
         post(f"common-{day}", day, ["vitamin d"])
 
-    related = [a["href"] for a in page(client, "/posts/this/").select(".related a")]
+    shown = [a["href"] for a in page(client, "/posts/this/").select(".related a")]
 
     shared_rare = ["/posts/both-rare-tags/", "/posts/one-rare-tag/"]
-    assert related == [*shared_rare, "/posts/common-27/", "/posts/common-26/", "/posts/common-25/"]
+    assert shown == [*shared_rare, "/posts/common-27/", "/posts/common-26/", "/posts/common-25/"]
 
 
 def test_related_posts_are_found_by_a_rare_tag_among_many_common_ones(client, monkeypatch):
-    monkeypatch.setattr(views, "RELATED_TAGS", 3)
-    monkeypatch.setattr(views, "RELATED_CANDIDATES", 2)
+    monkeypatch.setattr(related, "NEWEST_PER_TAG", 2)
 
     def post(slug, year, tags):
         made = Post.objects.create(
@@ -167,9 +166,9 @@ def test_related_posts_are_found_by_a_rare_tag_among_many_common_ones(client, mo
     post("this", 2020, [*common, "calcifediol"])
     post("other", 2019, ["calcifediol"])
 
-    related = [a["href"] for a in page(client, "/posts/this/").select(".related a")]
+    shown = [a["href"] for a in page(client, "/posts/this/").select(".related a")]
 
-    assert related[0] == "/posts/other/"
+    assert shown[0] == "/posts/other/"
 
 
 def test_previous_and_next_follow_the_dates(client):
