@@ -9,5 +9,6 @@ class PostsConfig(AppConfig):
     def ready(self):
         from . import cache, related
 
-        cache.connect_signals()
+        # Digests first: on commit, related posts are remade before cached pages go stale.
         related.connect_signals()
+        cache.connect_signals()

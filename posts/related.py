@@ -4,9 +4,9 @@ tags, newer first among equals.
 A post page must not count the thousands of posts of a common tag ("vitamin d") at every view.
 Each tag keeps a digest instead (TagDigest): how many published posts it has and its newest
 NEWEST_PER_TAG of them. A page reads its tags' digests in one query; a tag whose digest holds
-all its posts is a rare one. The digests change when posts do, here, in the same transaction:
-a post published, unpublished or deleted, its title, slug or date changed, a tag added or
-removed; the importer refreshes them all after its bulk writes.
+all its posts is a rare one. The digests are remade when a change to what they hold commits: a
+post published, unpublished or deleted, its title, slug or date changed, a tag added or removed;
+the importer remakes them all after its bulk writes.
 """
 
 from collections import Counter
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -23,6 +23,7 @@ from .models import Post, TagDigest, TaggedPost
 
 RELATED_POSTS = 5
 NEWEST_PER_TAG = 20
+DIGEST_LOCK = 0x7664_6967  # "vdig": PostgreSQL advisory lock taken while digests are remade
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,25 @@ def related_posts(post: Post) -> list[RelatedPost]:
 
 def refresh_tag_digests(tag_ids: Iterable[int] | None = None) -> None:
     """Make the digests of these tags (of every tag, when None) match the posts."""
-    taggings = TaggedPost.objects.filter(content_object__in=Post.objects.published())
     if tag_ids is not None:
         tag_ids = set(tag_ids)
         if not tag_ids:
             return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One refresh at a time, each reading what the one before it committed: two run side
+            # by side could each miss the other's post and leave a digest without it.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DIGEST_LOCK])
+        digests = _digests(tag_ids)
+        stale = TagDigest.objects.all() if tag_ids is None else TagDigest.objects.filter(tag__in=tag_ids)
+        stale.delete()
+        TagDigest.objects.bulk_create(digests, batch_size=500)
+
+
+def _digests(tag_ids: set[int] | None) -> list[TagDigest]:
+    taggings = TaggedPost.objects.filter(content_object__in=Post.objects.published())
+    if tag_ids is not None:
         taggings = taggings.filter(tag__in=tag_ids)
     by_tag = F("tag_id")
     newest_first = [F("content_object__date").desc(), F("content_object_id").desc()]
@@ -76,25 +91,25 @@ def refresh_tag_digests(tag_ids: Iterable[int] | None = None) -> None:
     for tag_id, published, post_id, title, slug, date in rows:
         digest = digests.setdefault(tag_id, TagDigest(tag_id=tag_id, published=published, newest=[]))
         digest.newest.append([post_id, title, slug, date.isoformat()])
-    with transaction.atomic():
-        stale = TagDigest.objects.all() if tag_ids is None else TagDigest.objects.filter(tag__in=tag_ids)
-        stale.delete()
-        TagDigest.objects.bulk_create(digests.values(), batch_size=500)
+    return list(digests.values())
+
+
+def _refresh_on_commit(tag_ids: Iterable[int]) -> None:
+    """Remake these digests once the change commits: before, the refresh could not see it."""
+    tag_ids = set(tag_ids)
+    if tag_ids:
+        transaction.on_commit(lambda: refresh_tag_digests(tag_ids))
 
 
 def _post_saved(sender, instance: Post, created: bool, **kwargs) -> None:
     was_published = instance.saved_listing.get("status") == Post.Status.PUBLISHED
     if (was_published or instance.is_published) and (created or instance.saved_listing != instance.listing()):
-        refresh_tag_digests(instance.tags.values_list("pk", flat=True))
+        _refresh_on_commit(instance.tags.values_list("pk", flat=True))
 
 
 def _post_deleting(sender, instance: Post, **kwargs) -> None:
     if instance.saved_listing.get("status") == Post.Status.PUBLISHED:
-        instance.deleted_tag_ids = list(instance.tags.values_list("pk", flat=True))
-
-
-def _post_deleted(sender, instance: Post, **kwargs) -> None:
-    refresh_tag_digests(getattr(instance, "deleted_tag_ids", []))
+        _refresh_on_commit(instance.tags.values_list("pk", flat=True))  # read before the tags go
 
 
 def _tags_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
@@ -103,15 +118,14 @@ def _tags_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
     if action == "pre_clear":
         instance.cleared_tag_ids = list(instance.tags.values_list("pk", flat=True))
     elif action == "post_clear":
-        refresh_tag_digests(getattr(instance, "cleared_tag_ids", []))
+        _refresh_on_commit(instance.__dict__.pop("cleared_tag_ids", []))
     elif action in ("post_add", "post_remove"):
-        refresh_tag_digests(pk_set)
+        _refresh_on_commit(pk_set)
 
 
 def connect_signals() -> None:
-    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+    from django.db.models.signals import m2m_changed, post_save, pre_delete
 
     post_save.connect(_post_saved, sender=Post, dispatch_uid="vdwiki-digests-save")
-    pre_delete.connect(_post_deleting, sender=Post, dispatch_uid="vdwiki-digests-deleting")
-    post_delete.connect(_post_deleted, sender=Post, dispatch_uid="vdwiki-digests-delete")
+    pre_delete.connect(_post_deleting, sender=Post, dispatch_uid="vdwiki-digests-delete")
     m2m_changed.connect(_tags_changed, sender=TaggedPost, dispatch_uid="vdwiki-digests-tags")

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from taggit.models import Tag
 
@@ -11,7 +11,7 @@ from posts.importer import import_dump
 from posts.models import Post, Revision, TagDigest
 from posts.related import refresh_tag_digests, related_posts
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # digests are remade when changes commit
 
 
 def make(slug, tags, *, day=1, status=Post.Status.PUBLISHED):
@@ -41,6 +41,14 @@ def test_a_published_post_becomes_related_to_posts_sharing_its_tags():
     make("other", ["rickets"], day=2)
     assert related_slugs("this") == ["other"]
     assert_digests_are_current()
+
+
+def test_digests_are_remade_when_the_change_commits():
+    make("this", ["rickets"])
+    with transaction.atomic():
+        make("other", ["rickets"])
+        assert related_slugs("this") == []
+    assert related_slugs("this") == ["other"]
 
 
 def test_a_draft_is_never_related_and_appears_once_published():

@@ -120,6 +120,7 @@ def test_the_post_page_has_everything_a_reader_and_a_crawler_need(client, corpus
     assert data["datePublished"].startswith("2024-01-29")
 
 
+@pytest.mark.django_db(transaction=True)  # digests are remade when changes commit
 def test_related_posts_share_the_most_tags(client):
     make_posts(12)
     html = page(client, "/posts/post-0/")
@@ -128,6 +129,7 @@ def test_related_posts_share_the_most_tags(client):
     assert set(shown[:4]) == {"/posts/post-4/", "/posts/post-8/", "/posts/post-5/", "/posts/post-10/"}
 
 
+@pytest.mark.django_db(transaction=True)  # digests are remade when changes commit
 def test_related_posts_prefer_shared_rare_tags_over_common_ones_and_newer_posts(client, monkeypatch):
     monkeypatch.setattr(related, "NEWEST_PER_TAG", 10)
 
@@ -151,6 +153,7 @@ def test_related_posts_prefer_shared_rare_tags_over_common_ones_and_newer_posts(
     assert shown == [*shared_rare, "/posts/common-27/", "/posts/common-26/", "/posts/common-25/"]
 
 
+@pytest.mark.django_db(transaction=True)  # digests are remade when changes commit
 def test_related_posts_are_found_by_a_rare_tag_among_many_common_ones(client, monkeypatch):
     monkeypatch.setattr(related, "NEWEST_PER_TAG", 2)
 
