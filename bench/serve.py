@@ -9,8 +9,7 @@ page cache off ("cold": every request renders) and then on (Redis at 127.0.0.1:6
 connections on two cores a request mostly waits for the others, so the search also runs with one
 connection: its latency there is what a reader waits. Prints requests per second, p50/p95/p99
 latency and the queries each request runs; the last line holds them all. Targets on the 2-core
-machine: cached post page >= 1,500 req/s, uncached >= 300, search p95 < 50 ms. robots.txt, a
-page with no query, is loaded too: what this machine serves at best, to read the others against.
+machine: cached post page >= 1,500 req/s, uncached >= 300, search p95 < 50 ms.
 """
 
 import argparse
@@ -34,8 +33,6 @@ PAGES = {
     "post": "/posts/recurrent-miscarriages-decreased-by-increased-vitamin-d-levels/",
     "category": "/categories/pregnancy/",
     "search": "/search/?q=vitamin+d+pregnancy",
-    # The machine's floor: a page with no query and a three-line template, through the same stack.
-    "robots": "/robots.txt",
 }
 TARGETS = "cached post >= 1500 req/s, cold post >= 300 req/s, search p95 < 50 ms"
 
@@ -156,8 +153,7 @@ def main() -> None:
         f"cold post {cold['rps']:.0f} req/s ({cold['rps'] / 300:.2f}x target); "
         f"cold search p95 {search['p95']:.1f} ms with 1 connection, "
         f"{results['cold', 'search']['p95']:.1f} ms with {args.connections} (target 50); "
-        f"category cached {results['cached', 'category']['rps']:.0f} req/s; "
-        f"floor (robots.txt) {results['cold', 'robots']['rps']:.0f} req/s; targets: {TARGETS}"
+        f"category cached {results['cached', 'category']['rps']:.0f} req/s; targets: {TARGETS}"
     )
 
 

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -28,16 +29,17 @@ from .legacy.dump import DumpError, LegacyAlias, LegacyPost, count_dump, file_ch
 from .legacy.prepare import Prepared, Unchanged, ordered_map, prepare
 from .links import resolvable
 from .models import Alias, Attachment, Category, ImportRun, Post, Revision, TaggedPost
-from .related import refresh_tag_digests
+from .related import digests_paused, refresh_tag_digests
 from .rendering import Rendered, render, summarize
 
 BATCH_SIZE = 200
 LINK_ROWS_PER_STATEMENT = 500
 PAGE_ID_PATH = re.compile(r"^/\d+$")
-logger = logging.getLogger(__name__)
 ANALYZE_FROM = 1000  # posts written in one run
 SEARCH_INDEXES = ("posts_post_search_vector", "posts_post_search_title")  # posts/migrations/0004_search.py
 ANALYZED_TABLES = ("posts_post", "posts_post_categories", "posts_taggedpost", "taggit_tag", "posts_alias")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -121,31 +123,31 @@ def import_dump(
     report = ImportReport(source=str(source), dry_run=dry_run)
     run = ImportRun.objects.create(source=str(source), dry_run=dry_run, forced=force, strict=strict, user=user)
     loader = Loader(report, attachments_dir=attachments_dir, force=force, user=user, store_files=not dry_run)
+    all_or_nothing = dry_run or strict
     try:
         files = iter_dump(source)
         if progress:
             files = tqdm(files, total=count_dump(source), unit=" files", desc="Importing")
-        if dry_run or strict:
-            with transaction.atomic():
-                loader.load(files, batch_size, workers)
-                loader.check_links()
-                if dry_run or not report.ok:
-                    transaction.set_rollback(True)
-                    loader.attachments.discard_stored_files()
-        else:
+        with transaction.atomic() if all_or_nothing else nullcontext(), digests_paused():
             loader.load(files, batch_size, workers)
             loader.check_links()
+            if all_or_nothing and (dry_run or not report.ok):
+                transaction.set_rollback(True)
+                loader.attachments.discard_stored_files()
     except DumpError as error:
         report.aborted = str(error)
+    finally:
+        # Whatever stopped the run, the batches written so far (each committed on its own unless
+        # all or nothing) are seen at once.
+        rolled_back = dry_run or (strict and not report.ok)
+        if not rolled_back and (report.created or report.updated or any(report.counts())):
+            _after_bulk_write(large=len(report.created) + len(report.updated) >= ANALYZE_FROM)
     if strict and report.failed:
         report.aborted = report.aborted or f"--strict: {len(report.failed)} file(s) failed, nothing was written"
     run.finished = timezone.now()
     run.succeeded = report.ok
     run.report = report.to_dict()
     run.save()
-    wrote = not dry_run and not (strict and report.failed)
-    if wrote and (report.created or report.updated or any(report.counts())):
-        _after_bulk_write(large=len(report.created) + len(report.updated) >= ANALYZE_FROM)
     return report
 
 
@@ -180,7 +182,8 @@ class Loader:
         self.claimed_slugs: dict[str, str] = {}
         self.claimed_ids: dict[int, str] = {}
         self.claimed_aliases: dict[str, str] = {}
-        self.categories: dict[str, Category] = {}
+        self.categories: dict[str, Category] = {}  # by slug
+        self.category_names: dict[str, Category] = {}  # by the name as written
         self.tags: dict[str, Tag] = {}
         self.links: dict[str, set[str]] = {}
 
@@ -479,11 +482,14 @@ class Loader:
         )
 
     def _category(self, name: str) -> Category:
+        if name in self.category_names:  # each post asks twice per category: skip the slugify
+            return self.category_names[name]
         slug = Category.slug_for(name)
         if slug not in self.categories:
             self.categories[slug] = Category.objects.filter(
                 Q(slug=slug) | Q(name__iexact=name)
             ).first() or Category.objects.create(name=name, slug=slug)
+        self.category_names[name] = self.categories[slug]
         return self.categories[slug]
 
     def _tag(self, name: str) -> Tag:
@@ -495,11 +501,11 @@ class Loader:
         return self.tags[key]
 
     def _add_aliases(self, pairs: list[tuple[Post, LegacyPost]]) -> None:
-        wanted = {
-            normalize_path(alias.path): Alias(path=normalize_path(alias.path), post=post, kind=_alias_kind(alias))
-            for post, legacy in pairs
-            for alias in legacy.aliases
-        }
+        wanted = {}
+        for post, legacy in pairs:
+            for alias in legacy.aliases:
+                path = normalize_path(alias.path)
+                wanted[path] = Alias(path=path, post=post, kind=_alias_kind(alias, path))
         existing = set(Alias.objects.filter(path__in=wanted).values_list("path", flat=True))
         new = [alias for path, alias in wanted.items() if path not in existing]
         Alias.objects.bulk_create(new)
@@ -550,8 +556,8 @@ def _name(item: Prepared | Unchanged) -> str:
     return item.legacy.name if isinstance(item, Prepared) else item.name
 
 
-def _alias_kind(alias: LegacyAlias) -> str:
-    path = normalize_path(alias.path)
+def _alias_kind(alias: LegacyAlias, path: str) -> str:
+    """The kind of an alias, from its origin and its normalised path."""
     if alias.origin == "page_id" or PAGE_ID_PATH.match(path):
         return Alias.Kind.PAGE_ID
     if path.startswith("/posts/"):

@@ -133,15 +133,19 @@ class Post(models.Model):
 
     def save(self, *args, **kwargs):
         """Save; a changed slug leaves its old URL behind as an alias, so old links keep working."""
+        update_fields = kwargs.get("update_fields")
+        written = {
+            name: value for name, value in self.listing().items() if update_fields is None or name in update_fields
+        }
         old_slug = self.saved_listing.get("slug")
         super().save(*args, **kwargs)
-        if old_slug and old_slug != self.slug:
+        if old_slug and "slug" in written and old_slug != self.slug:
             # An old URL another post already claims stays with that post.
             Alias.objects.get_or_create(
                 path=normalize_path(reverse("posts:detail", kwargs={"slug": old_slug})),
                 defaults={"post": self, "kind": Alias.Kind.OLD_SLUG},
             )
-        self.saved_listing = self.listing()
+        self.saved_listing = {**self.saved_listing, **written}
 
     def get_absolute_url(self):
         return reverse("posts:detail", kwargs={"slug": self.slug})

@@ -6,11 +6,14 @@ Each tag keeps a digest instead (TagDigest): how many published posts it has and
 NEWEST_PER_TAG of them. A page reads its tags' digests in one query; a tag whose digest holds
 all its posts is a rare one. The digests are remade when a change to what they hold commits: a
 post published, unpublished or deleted, its title, slug or date changed, a tag added or removed;
-the importer remakes them all after its bulk writes.
+the importer remakes them all after its bulk writes, and so does `manage.py refresh_digests`.
+A change made with QuerySet.update() sends no signal: run that command after one.
 """
 
 from collections import Counter
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,11 +22,14 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
-from .models import Post, TagDigest, TaggedPost
+from .cache import bump_content_version
+from .models import LISTING_FIELDS, Post, TagDigest, TaggedPost
 
 RELATED_POSTS = 5
 NEWEST_PER_TAG = 20
 DIGEST_LOCK = 0x7664_6967  # "vdig": PostgreSQL advisory lock taken while digests are remade
+
+_paused = ContextVar("digests_paused", default=False)
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,23 @@ def related_posts(post: Post) -> list[RelatedPost]:
         rare = published <= NEWEST_PER_TAG
         for post_id, title, slug, date in newest:
             if post_id != post.pk:
-                posts.setdefault(post_id, (title, slug, date))
+                if post_id not in posts:
+                    posts[post_id] = RelatedPost(post_id, title, slug, datetime.fromisoformat(date))
                 shared[post_id] += 1
                 shared_rare[post_id] += rare
-    best = sorted(posts, key=lambda pk: (shared_rare[pk], shared[pk], posts[pk][2], pk), reverse=True)
-    return [RelatedPost(pk, *posts[pk][:2], datetime.fromisoformat(posts[pk][2])) for pk in best[:RELATED_POSTS]]
+    best = sorted(posts.values(), key=lambda p: (shared_rare[p.id], shared[p.id], p.date, p.id), reverse=True)
+    return best[:RELATED_POSTS]
+
+
+@contextmanager
+def digests_paused():
+    """Posts saved within this block leave the digests alone. For bulk changes (an import), whose
+    author remakes every digest once at the end rather than some for each post."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
 
 
 def refresh_tag_digests(tag_ids: Iterable[int] | None = None) -> None:
@@ -94,16 +112,26 @@ def _digests(tag_ids: set[int] | None) -> list[TagDigest]:
     return list(digests.values())
 
 
+def _refresh(tag_ids: set[int]):
+    def refresh():
+        refresh_tag_digests(tag_ids)
+        bump_content_version()  # pages cached before the digests were remade show old related posts
+
+    return refresh
+
+
 def _refresh_on_commit(tag_ids: Iterable[int]) -> None:
     """Remake these digests once the change commits: before, the refresh could not see it."""
     tag_ids = set(tag_ids)
-    if tag_ids:
-        transaction.on_commit(lambda: refresh_tag_digests(tag_ids))
+    if tag_ids and not _paused.get():
+        transaction.on_commit(_refresh(tag_ids), robust=True)
 
 
-def _post_saved(sender, instance: Post, created: bool, **kwargs) -> None:
-    was_published = instance.saved_listing.get("status") == Post.Status.PUBLISHED
-    if (was_published or instance.is_published) and (created or instance.saved_listing != instance.listing()):
+def _post_saved(sender, instance: Post, created: bool, update_fields, **kwargs) -> None:
+    saved = instance.saved_listing
+    written = [name for name in LISTING_FIELDS if update_fields is None or name in update_fields]
+    changed = created or any(saved.get(name) != instance.__dict__.get(name) for name in written)
+    if changed and (saved.get("status") == Post.Status.PUBLISHED or instance.is_published):
         _refresh_on_commit(instance.tags.values_list("pk", flat=True))
 
 
@@ -112,10 +140,10 @@ def _post_deleting(sender, instance: Post, **kwargs) -> None:
         _refresh_on_commit(instance.tags.values_list("pk", flat=True))  # read before the tags go
 
 
-def _tags_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
-    if not isinstance(instance, Post) or not instance.is_published:
+def _tags_changed(sender, instance: Post, action: str, pk_set, **kwargs) -> None:
+    if not instance.is_published:
         return
-    if action == "pre_clear":
+    if action == "pre_clear":  # the tags are gone at post_clear; outside a transaction, so is the refresh
         instance.cleared_tag_ids = list(instance.tags.values_list("pk", flat=True))
     elif action == "post_clear":
         _refresh_on_commit(instance.__dict__.pop("cleared_tag_ids", []))

@@ -2,12 +2,11 @@ import calendar
 import json
 import re
 
-from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import Http404, HttpResponsePermanentRedirect
+from django.middleware.common import CommonMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import is_valid_path
 from django.utils.html import strip_tags
 from django.utils.http import http_date
 from django.utils.safestring import SafeString, mark_safe
@@ -30,6 +29,7 @@ POST_PAGE_UNUSED = [
     "live_revision__body", "live_revision__body_html", "live_revision__categories", "live_revision__tags",
     "author__password",
 ]  # fmt: skip
+FILE_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")  # "/Dr. Holick" names a page, not a file
 PAGE_EXTENSIONS = {"html", "htm"}
 HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 
@@ -123,11 +123,10 @@ def page_not_found(request, exception=None):
 def _names_a_page(request) -> bool:
     """False for a missing file (`/wp-login.php`, `/favicon.ico`: scanners and browsers ask for
     thousands) and for a path CommonMiddleware answers by adding its slash: no search for those."""
-    name = request.path_info.rsplit("/", 1)[-1]
-    if "." in name and name.rsplit(".", 1)[-1].lower() not in PAGE_EXTENSIONS:
+    extension = FILE_EXTENSION.search(request.path_info)
+    if extension and extension[1].lower() not in PAGE_EXTENSIONS:
         return False
-    urlconf = getattr(request, "urlconf", None)
-    return not (settings.APPEND_SLASH and name and is_valid_path(f"{request.path_info}/", urlconf))
+    return not CommonMiddleware(page_not_found).should_redirect_with_slash(request)
 
 
 def _json_ld(post: Post, url: str, image_url: str, modified) -> SafeString:

@@ -537,3 +537,18 @@ def test_index_upkeep_the_database_refuses_after_a_large_import_is_a_warning(dum
     refused = [r for r in caplog.records if r.levelname == "WARNING" and "search indexes" in r.getMessage()]
     assert len(refused) == (1 if connection.vendor == "postgresql" else 0)  # SQLite has no such upkeep
     assert Post.objects.count() == 1  # the connection is still usable
+
+
+@pytest.mark.django_db(transaction=True)
+def test_attachments_stored_for_unchanged_posts_make_cached_pages_stale(dump, tmp_path):
+    write(dump, SEED.name, SEED.read_bytes())
+    import_dump(dump)
+    version = content_version()
+    files = tmp_path / "cdn"
+    (files / "png").mkdir(parents=True)
+    (files / "png" / "spontaneous-abortion.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+    report = import_dump(dump, attachments_dir=files)
+
+    assert len(report.unchanged) == 1 and report.attachments_stored == 1
+    assert cache.get(VERSION_KEY) > version  # the page now shows our copy of the image

@@ -7,8 +7,10 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 
+from posts.cache import VERSION_KEY, content_version
 from posts.importer import import_dump
 from posts.models import Attachment, Post, Revision
 
@@ -118,8 +120,11 @@ def test_rerender_refreshes_stale_html(admin_user):
     Post.objects.filter(pk=post.pk).update(body_html="stale")
     Revision.objects.update(body_html="stale")
 
+    version = content_version()
+
     call_command("rerender", stdout=io.StringIO())
 
     post.refresh_from_db()
     assert "<strong>bold</strong>" in post.body_html
     assert "<strong>bold</strong>" in post.latest_revision.body_html
+    assert cache.get(VERSION_KEY) > version  # cached pages show the new HTML

@@ -182,3 +182,15 @@ def test_a_mistyped_html_page_still_gets_suggestions(client, seed):
     response = client.get("/Recurrent-miscarriages.html")
     assert response.status_code == 404
     assert seed.get_absolute_url() in response.content.decode()
+
+
+def test_a_mistyped_legacy_post_link_without_its_slash_gets_suggestions(client, seed):
+    response = client.get("/posts/recurent-miscarriages-decreased")
+    assert response.status_code == 404
+    assert seed.get_absolute_url() in response.content.decode()
+
+
+def test_a_title_with_a_dot_in_it_is_a_page_not_a_file(client, seed):
+    response = client.get("/Recurrent miscarriages. Vitamin D")
+    assert response.status_code == 404
+    assert seed.get_absolute_url() in response.content.decode()

@@ -1,12 +1,18 @@
 """Related posts and the tag digests they are read from: current after every kind of change."""
 
+import io
+import json
 from datetime import UTC, datetime
 
 import pytest
+from bs4 import BeautifulSoup
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from taggit.models import Tag
 
+from posts import cache as cache_module
+from posts import related as related_module
 from posts.importer import import_dump
 from posts.models import Post, Revision, TagDigest
 from posts.related import refresh_tag_digests, related_posts
@@ -114,7 +120,9 @@ def test_an_edit_that_changes_nothing_others_show_does_not_remake_digests(admin_
 
 
 def test_the_digests_after_an_import_match_the_posts(corpus_dump):
+    before = digests()
     import_dump(corpus_dump)
+    assert before == {} and digests() != {}
     assert (
         TagDigest.objects.count()
         == Tag.objects.filter(posts_taggedpost_items__content_object__status="published").distinct().count()
@@ -134,3 +142,79 @@ def test_related_posts_cost_one_query_whatever_the_number_of_tags_and_posts():
         shown = related_posts(post)
     assert len(queries) == 1
     assert len(shown) == 5
+
+
+def post_file(slug, title, tags, date="2021-03-01"):
+    meta = {"title": title, "slug": slug, "date": date, "tags": tags}
+    return json.dumps(meta) + "\n\nSome text.\n"
+
+
+def test_a_reimport_that_changes_tags_changes_related_posts_with_one_refresh(tmp_path):
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "this.md").write_text(post_file("this", "This", ["rickets"]))
+    for n in range(3):
+        (dump / f"other-{n}.md").write_text(post_file(f"other-{n}", f"Other {n}", ["cancer"]))
+    import_dump(dump)
+    assert related_slugs("this") == []
+    for n in range(3):
+        (dump / f"other-{n}.md").write_text(
+            post_file(f"other-{n}", f"Renamed {n}", ["rickets"], date=f"2021-04-0{n + 1}")
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        report = import_dump(dump)
+
+    assert len(report.updated) == 3
+    assert related_slugs("this") == ["other-2", "other-1", "other-0"]
+    refreshes = [q for q in queries.captured_queries if q["sql"].startswith('DELETE FROM "posts_tagdigest"')]
+    assert len(refreshes) == 1  # not one per post
+    assert_digests_are_current()
+
+
+def test_the_command_remakes_digests_after_a_bulk_update():
+    make("this", ["rickets"])
+    make("other", ["rickets"])
+    Post.objects.filter(slug="other").update(status=Post.Status.UNPUBLISHED)  # no signal
+    assert related_slugs("this") == ["other"]
+    call_command("refresh_digests", stdout=io.StringIO())
+    assert related_slugs("this") == []
+
+
+def test_a_saved_field_that_was_not_written_is_still_seen_as_changed_later():
+    make("this", ["rickets"])
+    other = Post.objects.get(pk=make("other", ["rickets"]).pk)
+    other.title = "New title"
+    other.save(update_fields=["updated"])  # the title is not written
+    other.save(update_fields=["title"])
+    assert [p.title for p in related_posts(Post.objects.get(slug="this"))] == ["New title"]
+
+
+def test_a_cached_page_shows_a_post_tagged_since(client, settings):
+    settings.VDWIKI_CACHE_PAGES = True
+    make("this", ["rickets"])
+    other = make("other", ["cancer"])
+
+    def shown():
+        html = BeautifulSoup(client.get("/posts/this/").content, "html.parser")
+        return [a["href"] for a in html.select(".related a")]
+
+    assert shown() == []
+    other.tags.add("rickets")
+    assert shown() == ["/posts/other/"]
+
+
+def test_pages_go_stale_only_after_the_digests_are_remade(monkeypatch):
+    """A page cached between the bump and the refresh would keep the old related posts."""
+    make("this", ["rickets"])
+    other = make("other", ["cancer"])
+    seen_at_bumps = []
+
+    def bump():
+        seen_at_bumps.append(related_slugs("this"))
+
+    monkeypatch.setattr(cache_module, "bump_content_version", bump)
+    monkeypatch.setattr(related_module, "bump_content_version", bump)
+    with transaction.atomic():
+        other.tags.add("rickets")
+    assert seen_at_bumps and seen_at_bumps[-1] == ["other"]

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from posts.cache import bump_content_version
 from posts.models import RENDERED_FIELDS, Post, Revision, render_body
 
 BATCH = 500
@@ -11,6 +12,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         posts = self._rerender(Post.objects.only("pk", "body", *RENDERED_FIELDS), RENDERED_FIELDS)
         revisions = self._rerender(Revision.objects.only("pk", "body", "body_html"), ["body_html"])
+        if posts:
+            bump_content_version()  # bulk updates send no signals
         self.stdout.write(self.style.SUCCESS(f"{posts} post(s) and {revisions} revision(s) changed"))
 
     def _rerender(self, queryset, fields: list[str]) -> int:
