@@ -9,6 +9,5 @@ class PostsConfig(AppConfig):
     def ready(self):
         from . import cache, related
 
-        # Digests first: on commit, related posts are remade before cached pages go stale.
-        related.connect_signals()
         cache.connect_signals()
+        related.connect_signals()
