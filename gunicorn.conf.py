@@ -14,8 +14,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", 4))
 keepalive = 5
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
-max_requests_jitter = 500
+# Workers are recycled now and then to bound a slow leak; at thousands of cached pages a second, every
+# 5,000 requests cost a fifth of the throughput.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 50_000))
+max_requests_jitter = max_requests // 10
 preload_app = True
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"

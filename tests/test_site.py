@@ -1,5 +1,6 @@
 """The public site as readers see it: every page type, its queries, its cache."""
 
+import io
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -7,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection, transaction
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
@@ -17,6 +19,7 @@ from posts.cache import VERSION_KEY, _key, cached_page
 from posts.importer import import_dump
 from posts.models import Category, Post, Revision
 from vdwiki.cache import RedisCache
+from vdwiki.wsgi import application
 
 pytestmark = pytest.mark.django_db
 
@@ -392,3 +395,73 @@ def test_posts_of_the_same_date_are_neighbours_in_the_order_they_were_added(clie
     html = page(client, "/posts/same-1/")
     assert html.select_one(".prev-next a[rel=prev]")["href"] == "/posts/same-0/"
     assert html.select_one(".prev-next a[rel=next]")["href"] == "/posts/same-2/"
+
+
+def wsgi_get(url, *, method="GET", **headers):
+    """`url` through vdwiki.wsgi's application, as gunicorn calls it: (status, headers, body)."""
+    path, _, query = url.partition("?")
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "testserver", "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO(), **headers,
+    }  # fmt: skip
+    started = {}
+
+    def start_response(status, response_headers):
+        started.update(status=status, headers=dict(response_headers))
+
+    # As Django's test client does: the test's transaction needs its connection kept open.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = application(environ, start_response)
+        body = b"".join(chunks)
+        getattr(chunks, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return started["status"], started["headers"], body
+
+
+@pytest.fixture
+def requests_handled_by_django():
+    handled = []
+
+    def count(**kwargs):
+        handled.append(1)
+
+    request_started.connect(count)
+    yield handled
+    request_started.disconnect(count)
+
+
+def test_the_wsgi_front_answers_a_cached_page_before_django(requests_handled_by_django):
+    make_posts(1)
+    status, headers, body = wsgi_get("/posts/post-0/")
+    assert status == "200 OK" and requests_handled_by_django == [1]
+
+    with CaptureQueriesContext(connection) as queries:
+        again = wsgi_get("/posts/post-0/")
+
+    assert again == (status, headers, body)  # every header: security headers, ETag, Last-Modified
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["ETag"]
+    assert requests_handled_by_django == [1] and len(queries) == 0
+
+
+def test_the_wsgi_front_answers_conditional_and_head_requests(requests_handled_by_django):
+    make_posts(1)
+    _, headers, body = wsgi_get("/posts/post-0/")
+    assert wsgi_get("/posts/post-0/", HTTP_IF_NONE_MATCH=headers["ETag"])[0] == "304 Not Modified"
+    status, head_headers, head_body = wsgi_get("/posts/post-0/", method="HEAD")
+    assert status == "200 OK" and head_body == b"" and head_headers["ETag"] == headers["ETag"]
+    assert requests_handled_by_django == [1]
+
+
+def test_the_wsgi_front_leaves_logged_in_users_bad_hosts_and_static_files_to_django(requests_handled_by_django):
+    make_posts(1)
+    wsgi_get("/posts/post-0/")
+    wsgi_get("/posts/post-0/", HTTP_COOKIE="sessionid=abc")
+    assert wsgi_get("/posts/post-0/", HTTP_HOST="evil.example")[0].startswith("400")
+    with CaptureQueriesContext(connection):
+        wsgi_get("/static/posts/site.css")
+    assert requests_handled_by_django == [1, 1, 1, 1]
