@@ -128,9 +128,9 @@ def _refresh_on_commit(tag_ids: Iterable[int]) -> None:
 
 
 def _post_saved(sender, instance: Post, created: bool, update_fields, **kwargs) -> None:
-    saved = instance.saved_listing
+    saved, current = instance.saved_listing, instance.listing()
     written = [name for name in LISTING_FIELDS if update_fields is None or name in update_fields]
-    changed = created or any(saved.get(name) != instance.__dict__.get(name) for name in written)
+    changed = created or any(saved.get(name) != current[name] for name in written)
     if changed and (saved.get("status") == Post.Status.PUBLISHED or instance.is_published):
         _refresh_on_commit(instance.tags.values_list("pk", flat=True))
 

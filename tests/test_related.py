@@ -1,7 +1,6 @@
 """Related posts and the tag digests they are read from: current after every kind of change."""
 
 import io
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +15,8 @@ from posts import related as related_module
 from posts.importer import import_dump
 from posts.models import Post, Revision, TagDigest
 from posts.related import refresh_tag_digests, related_posts
+
+from .test_importer import post_file
 
 pytestmark = pytest.mark.django_db(transaction=True)  # digests are remade when changes commit
 
@@ -144,22 +145,17 @@ def test_related_posts_cost_one_query_whatever_the_number_of_tags_and_posts():
     assert len(shown) == 5
 
 
-def post_file(slug, title, tags, date="2021-03-01"):
-    meta = {"title": title, "slug": slug, "date": date, "tags": tags}
-    return json.dumps(meta) + "\n\nSome text.\n"
-
-
 def test_a_reimport_that_changes_tags_changes_related_posts_with_one_refresh(tmp_path):
     dump = tmp_path / "dump"
     dump.mkdir()
-    (dump / "this.md").write_text(post_file("this", "This", ["rickets"]))
+    (dump / "this.md").write_text(post_file("this", "This", tags=["rickets"]))
     for n in range(3):
-        (dump / f"other-{n}.md").write_text(post_file(f"other-{n}", f"Other {n}", ["cancer"]))
+        (dump / f"other-{n}.md").write_text(post_file(f"other-{n}", f"Other {n}", tags=["cancer"]))
     import_dump(dump)
     assert related_slugs("this") == []
     for n in range(3):
         (dump / f"other-{n}.md").write_text(
-            post_file(f"other-{n}", f"Renamed {n}", ["rickets"], date=f"2021-04-0{n + 1}")
+            post_file(f"other-{n}", f"Renamed {n}", tags=["rickets"], date=f"2021-04-0{n + 1}")
         )
 
     with CaptureQueriesContext(connection) as queries:
