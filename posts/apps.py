@@ -7,7 +7,8 @@ class PostsConfig(AppConfig):
     verbose_name = "Content"
 
     def ready(self):
-        from . import cache, related
+        from . import article, cache, related
 
         cache.connect_signals()
         related.connect_signals()
+        article.connect_signals()

@@ -23,6 +23,7 @@ from taggit.models import Tag
 from tqdm import tqdm
 
 from .aliases import normalize_path
+from .article import article_of, articles_paused, store_articles
 from .attachment_import import AttachmentImporter, BatchAttachments
 from .cache import bump_content_version
 from .legacy.dump import DumpError, LegacyAlias, LegacyPost, count_dump, file_checksum, iter_dump
@@ -128,7 +129,7 @@ def import_dump(
         files = iter_dump(source)
         if progress:
             files = tqdm(files, total=count_dump(source), unit=" files", desc="Importing")
-        with transaction.atomic() if all_or_nothing else nullcontext(), digests_paused():
+        with transaction.atomic() if all_or_nothing else nullcontext(), digests_paused(), articles_paused():
             loader.load(files, batch_size, workers)
             loader.check_links()
             if all_or_nothing and (dry_run or not report.ok):
@@ -368,26 +369,26 @@ class Loader:
             result = self._render(legacy, prepared[legacy.slug], attachments)
             rendered[legacy.slug] = result
             self.links[legacy.slug] = set(result.links)
-            posts.append(
-                Post(
-                    title=legacy.title,
-                    slug=legacy.slug,
-                    body=legacy.body,
-                    body_html=result.html,
-                    body_text=result.text,
-                    summary=summarize(result.text),
-                    labels=self._labels(legacy),
-                    date=legacy.date,
-                    lastmod=legacy.lastmod,
-                    tiki_page_id=legacy.tiki_page_id,
-                    legacy_metadata=legacy.extra,
-                    status=Post.Status.DRAFT if legacy.draft else Post.Status.PUBLISHED,
-                    author=self.user,
-                    import_checksum=legacy.checksum,
-                    created=now,
-                    updated=now,
-                )
+            post = Post(
+                title=legacy.title,
+                slug=legacy.slug,
+                body=legacy.body,
+                body_html=result.html,
+                body_text=result.text,
+                summary=summarize(result.text),
+                labels=self._labels(legacy),
+                date=legacy.date,
+                lastmod=legacy.lastmod,
+                tiki_page_id=legacy.tiki_page_id,
+                legacy_metadata=legacy.extra,
+                status=Post.Status.DRAFT if legacy.draft else Post.Status.PUBLISHED,
+                author=self.user,
+                import_checksum=legacy.checksum,
+                created=now,
+                updated=now,
             )
+            post.article_html, post.article_meta = self._article(post, legacy, attachments)
+            posts.append(post)
         Post.objects.bulk_create(posts)
         by_slug = {post.slug: post for post in posts}
         Revision.objects.bulk_create(
@@ -432,6 +433,7 @@ class Loader:
         self._set_categories_and_tags([(post, legacy)], replace=True)
         self._add_aliases([(post, legacy)])
         self._link_attachments(attachments, [(post, legacy)])
+        store_articles([post.pk])
         self.report.updated.append(post.slug)
 
     def _render(self, legacy: LegacyPost, prepared: Rendered | None, attachments: BatchAttachments) -> Rendered:
@@ -440,6 +442,15 @@ class Loader:
         if prepared is not None and not stored:
             return prepared
         return render(legacy.body, attachments=stored)
+
+    def _article(self, post: Post, legacy: LegacyPost, attachments: BatchAttachments) -> tuple[str, dict]:
+        """The stored article of a new post, from what the run links it to (article.py)."""
+        return article_of(
+            post,
+            [self._category(name) for name in legacy.categories],
+            [self._tag(name) for name in legacy.tags],
+            [attachments.by_url[url] for url in legacy.attachment_urls if url in attachments.by_url],
+        )
 
     def _link_attachments(self, attachments: BatchAttachments, pairs: list[tuple[Post, LegacyPost]]) -> None:
         _insert_links(Attachment.posts.through, ("attachment", "post"), attachments.rows(pairs))
@@ -522,6 +533,7 @@ class Loader:
             Post.objects.filter(pk=post.pk).update(body_html=html)  # links changed, not the words
             revisions = {post.live_revision_id, post.latest_revision_id} - {None}
             Revision.objects.filter(pk__in=revisions, body=legacy.body).update(body_html=html)
+        store_articles([post.pk])
 
     # -- links -----------------------------------------------------------------------------
 

@@ -95,6 +95,15 @@ class Post(models.Model):
     body_text = models.TextField(blank=True, editable=False, help_text="What readers see of the body, as text")
     summary = models.CharField(max_length=300, blank=True, editable=False)
     labels = models.TextField(blank=True, editable=False, help_text="Category and tag names, for search")
+    article_html = models.TextField(
+        blank=True, editable=False, help_text="What the post's page shows of it, rendered when it changes (article.py)"
+    )
+    article_meta = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="Tag and category names and first image, for the page's metadata",
+    )
     date = models.DateTimeField("original date", default=timezone.now, db_index=True)
     lastmod = models.DateTimeField("last modified", null=True, blank=True)
     tiki_page_id = models.PositiveIntegerField("legacy page id", null=True, blank=True, unique=True)

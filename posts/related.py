@@ -44,11 +44,10 @@ class RelatedPost:
 
 
 def related_posts(post: Post) -> list[RelatedPost]:
-    tag_ids = [tag.pk for tag in post.tags.all()]
-    if not tag_ids:
-        return []
+    """One query: the digests of the post's tags."""
+    tags = TaggedPost.objects.filter(content_object=post.pk).values("tag")
     posts, shared, shared_rare = {}, Counter(), Counter()
-    for published, newest in TagDigest.objects.filter(tag__in=tag_ids).values_list("published", "newest"):
+    for published, newest in TagDigest.objects.filter(tag__in=tags).values_list("published", "newest"):
         rare = published <= NEWEST_PER_TAG
         for post_id, title, slug, date in newest:
             if post_id != post.pk:

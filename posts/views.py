@@ -1,20 +1,22 @@
 import calendar
 import json
 import re
+from dataclasses import dataclass
 
-from django.db.models import Count, Max, Prefetch, Q
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models import Count, JSONField, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import ExtractMonth, ExtractYear, JSONObject
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.middleware.common import CommonMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.html import strip_tags
+from django.urls import reverse
 from django.utils.http import http_date
 from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import ListView, TemplateView
 from taggit.models import Tag
 
+from .article import live_article
 from .cache import cached_page
-from .models import Alias, Attachment, Category, Post
+from .models import Alias, Category, Post
 from .related import related_posts
 from .search import similar_posts
 
@@ -22,16 +24,13 @@ PAGE_SIZE = 20
 FEATURED_CATEGORY = "top-news"
 HOME_CATEGORIES = 20
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-# Columns the post page never shows: the Markdown, the search texts, the legacy metadata, and the
-# live revision's own copy of the content (only its date is shown).
-POST_PAGE_UNUSED = [
-    "body", "body_text", "labels", "legacy_metadata", "import_checksum",
-    "live_revision__body", "live_revision__body_html", "live_revision__categories", "live_revision__tags",
-    "author__password",
+# What the post page reads of a post: its stored article holds the rest (posts/article.py).
+POST_PAGE_FIELDS = [
+    "title", "slug", "summary", "date", "lastmod", "status", "updated", "article_html", "article_meta",
+    "live_revision__created", "author__username", "author__first_name", "author__last_name",
 ]  # fmt: skip
 FILE_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")  # "/Dr. Holick" names a page, not a file
 PAGE_EXTENSIONS = {"html", "htm"}
-HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 
 
 def legacy_response(request):
@@ -57,11 +56,13 @@ def legacy_response(request):
 
 @cached_page
 def post_detail(request, slug):
+    """A post's page in two queries: the post with its stored article and its neighbours, then
+    its related posts."""
     post = (
         Post.objects.filter(slug=slug)
         .select_related("live_revision", "author")
-        .defer(*POST_PAGE_UNUSED)
-        .prefetch_related("categories", "tags", "attachments")
+        .only(*POST_PAGE_FIELDS)
+        .annotate(older=_neighbour(older=True), newer=_neighbour(older=False))
         .first()
     )
     if post is None:
@@ -70,9 +71,11 @@ def post_detail(request, slug):
         return gone(request)
     if not post.is_published and not request.user.is_staff:
         raise Http404("No post here.")
+    if not post.article_html:
+        post.article_html, post.article_meta = live_article(post)
     canonical_url = request.build_absolute_uri(post.get_absolute_url())
-    image = next((a for a in post.attachments.all() if a.kind == Attachment.Kind.IMAGE), None)
-    image_url = request.build_absolute_uri(image.url) if image else ""
+    image = post.article_meta.get("image")
+    image_url = request.build_absolute_uri(image) if image else ""
     modified = post.live_revision.created if post.live_revision else post.lastmod
     context = {
         "post": post,
@@ -80,10 +83,9 @@ def post_detail(request, slug):
         "image_url": image_url,
         "modified": modified,
         "json_ld": _json_ld(post, canonical_url, image_url, modified),
-        "toc": [] if '<nav class="toc">' in post.body_html else _headings(post.body_html),
         "related": related_posts(post),
-        "previous": _neighbour(post, older=True),
-        "next": _neighbour(post, older=False),
+        "previous": _link_to(post.older),
+        "next": _link_to(post.newer),
     }
     response = render(request, "posts/post_detail.html", context)
     response["Last-Modified"] = http_date((modified or post.updated).timestamp())
@@ -140,8 +142,8 @@ def _json_ld(post: Post, url: str, image_url: str, modified) -> SafeString:
         "mainEntityOfPage": url,
         "url": url,
         "publisher": {"@type": "Organization", "name": "VitaminDWiki"},
-        "keywords": [tag.name for tag in post.tags.all()],
-        "articleSection": [category.name for category in post.categories.all()],
+        "keywords": post.article_meta.get("tags", []),
+        "articleSection": post.article_meta.get("categories", []),
     }
     if post.summary:
         data["description"] = post.summary
@@ -152,27 +154,32 @@ def _json_ld(post: Post, url: str, image_url: str, modified) -> SafeString:
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES))
 
 
-def _headings(body_html: str) -> list[dict]:
-    """The post's h2–h4 headings, for a table of contents when the body has none of its own."""
-    headings = [
-        {"level": int(level), "anchor": anchor, "text": strip_tags(text)}
-        for level, anchor, text in HEADING_RE.findall(body_html)
-    ]
-    return headings if len(headings) >= 3 else []
+def _neighbour(*, older: bool) -> Subquery:
+    """The title and slug of the published post just before (or after) the post by date; posts
+    of the same date by id.
 
-
-def _neighbour(post: Post, *, older: bool) -> Post | None:
-    """The published post just before (or after) this one by date; posts of the same date by id.
-
-    Written as a date range the (status, date) index can walk, minus this post's own side of
-    its date, rather than as an OR that would scan from the newest post.
+    Written as a date range the (status, date) index can walk, minus the post's own side of its
+    date, rather than as an OR that would scan from the newest post.
     """
-    published = Post.objects.published().only("title", "slug", "date")
+    date, pk = OuterRef("date"), OuterRef("pk")
+    published = Post.objects.published()
     if older:
-        candidates = published.filter(date__lte=post.date).exclude(date=post.date, pk__gte=post.pk)
-        return candidates.order_by("-date", "-pk").first()
-    candidates = published.filter(date__gte=post.date).exclude(date=post.date, pk__lte=post.pk)
-    return candidates.order_by("date", "pk").first()
+        candidates = published.filter(date__lte=date).exclude(date=date, pk__gte=pk).order_by("-date", "-pk")
+    else:
+        candidates = published.filter(date__gte=date).exclude(date=date, pk__lte=pk).order_by("date", "pk")
+    return Subquery(candidates.values(link=JSONObject(title="title", slug="slug"))[:1], output_field=JSONField())
+
+
+@dataclass(frozen=True)
+class PostLink:
+    title: str
+    url: str
+
+
+def _link_to(neighbour: dict | None) -> PostLink | None:
+    if neighbour is None:
+        return None
+    return PostLink(neighbour["title"], reverse("posts:detail", kwargs={"slug": neighbour["slug"]}))
 
 
 def _listed(posts):

@@ -213,6 +213,18 @@ def test_a_page_runs_the_same_few_queries_whatever_the_number_of_posts(client, u
     assert many <= 8
 
 
+def test_a_post_page_reads_the_post_with_its_neighbours_then_its_related_posts(client, settings):
+    settings.VDWIKI_CACHE_PAGES = False
+    make_posts(3)
+    related.refresh_tag_digests()  # made when the posts' transaction commits, which a test's does not
+    with CaptureQueriesContext(connection) as captured:
+        html = page(client, "/posts/post-1/")
+    assert len(captured) == 2
+    assert html.select_one("a[rel=prev]")["href"] == "/posts/post-0/"
+    assert html.select_one("a[rel=next]")["href"] == "/posts/post-2/"
+    assert [a["href"] for a in html.select(".related a")] == ["/posts/post-2/", "/posts/post-0/"]
+
+
 def test_a_mistyped_url_gets_a_404_page_suggesting_the_closest_posts(client, corpus):
     response = client.get("/posts/recurent-miscariages-decreased-by-vitamin-d/")
     assert response.status_code == 404
@@ -331,7 +343,7 @@ def test_staff_always_get_a_fresh_page(client, admin_client):
     make_posts(1)
     for_readers = client.get("/posts/post-0/")
     assert cache.get(_key(for_readers.wsgi_request))  # the page readers get is cached
-    Post.objects.filter(slug="post-0").update(body_html="<p>Seen by staff only</p>")  # no version bump
+    Post.objects.filter(slug="post-0").update(article_html="<p>Seen by staff only</p>")  # no version bump
 
     assert "Text 0" in client.get("/posts/post-0/").content.decode()
     assert "Seen by staff only" in admin_client.get("/posts/post-0/").content.decode()
@@ -378,7 +390,7 @@ def test_a_change_made_through_another_app_server_invalidates_this_ones_pages(cl
                                    "KEY_PREFIX": prefix}}  # fmt: skip
     make_posts(1)
     assert "Text 0" in client.get("/posts/post-0/").content.decode()
-    Post.objects.filter(slug="post-0").update(body_html="<p>Edited elsewhere</p>")
+    Post.objects.filter(slug="post-0").update(article_html="<p>Edited elsewhere</p>")
     assert "Text 0" in client.get("/posts/post-0/").content.decode()  # still this server's cached page
 
     other_server = RedisCache(location, {"KEY_PREFIX": prefix})

@@ -78,27 +78,21 @@ PG_REMOVE = [
     "ALTER TABLE posts_post DROP COLUMN search_vector, DROP COLUMN search_title, DROP COLUMN search_rank",
 ]
 
-SQLITE_INSTALL = [
+SQLITE_TRIGGERS = [
     """
-    CREATE VIRTUAL TABLE posts_post_fts USING fts5(
-        title, labels, body_text,
-        content='posts_post', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
-    )
-    """,
-    """
-    CREATE TRIGGER posts_post_fts_insert AFTER INSERT ON posts_post BEGIN
+    CREATE TRIGGER IF NOT EXISTS posts_post_fts_insert AFTER INSERT ON posts_post BEGIN
         INSERT INTO posts_post_fts (rowid, title, labels, body_text)
         VALUES (new.id, new.title, new.labels, new.body_text);
     END
     """,
     """
-    CREATE TRIGGER posts_post_fts_delete AFTER DELETE ON posts_post BEGIN
+    CREATE TRIGGER IF NOT EXISTS posts_post_fts_delete AFTER DELETE ON posts_post BEGIN
         INSERT INTO posts_post_fts (posts_post_fts, rowid, title, labels, body_text)
         VALUES ('delete', old.id, old.title, old.labels, old.body_text);
     END
     """,
     """
-    CREATE TRIGGER posts_post_fts_update AFTER UPDATE OF title, labels, body_text ON posts_post
+    CREATE TRIGGER IF NOT EXISTS posts_post_fts_update AFTER UPDATE OF title, labels, body_text ON posts_post
     WHEN old.title IS NOT new.title OR old.labels IS NOT new.labels OR old.body_text IS NOT new.body_text
     BEGIN
         INSERT INTO posts_post_fts (posts_post_fts, rowid, title, labels, body_text)
@@ -107,6 +101,16 @@ SQLITE_INSTALL = [
         VALUES (new.id, new.title, new.labels, new.body_text);
     END
     """,
+]
+
+SQLITE_INSTALL = [
+    """
+    CREATE VIRTUAL TABLE posts_post_fts USING fts5(
+        title, labels, body_text,
+        content='posts_post', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+    )
+    """,
+    *SQLITE_TRIGGERS,
     "INSERT INTO posts_post_fts (posts_post_fts) VALUES ('rebuild')",
 ]
 

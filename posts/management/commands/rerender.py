@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from posts.article import store_all_articles
 from posts.cache import bump_content_version
 from posts.models import RENDERED_FIELDS, Post, Revision, render_body
 
@@ -7,14 +8,16 @@ BATCH = 500
 
 
 class Command(BaseCommand):
-    help = "Render every post and revision again (after the renderer changed)."
+    help = "Render every post and revision again, and every post's article (after the renderer changed)."
 
     def handle(self, *args, **options):
         posts = self._rerender(Post.objects.only("pk", "body", *RENDERED_FIELDS), RENDERED_FIELDS)
         revisions = self._rerender(Revision.objects.only("pk", "body", "body_html"), ["body_html"])
-        if posts:
-            bump_content_version()  # bulk updates send no signals
-        self.stdout.write(self.style.SUCCESS(f"{posts} post(s) and {revisions} revision(s) changed"))
+        articles = store_all_articles()
+        bump_content_version()  # bulk updates send no signals
+        self.stdout.write(
+            self.style.SUCCESS(f"{posts} post(s) and {revisions} revision(s) changed; {articles} article(s) stored")
+        )
 
     def _rerender(self, queryset, fields: list[str]) -> int:
         changed = 0

@@ -1,0 +1,214 @@
+"""The article of a post page, rendered when it changes rather than at every view.
+
+A page shows two kinds of things: the post itself (its header with categories, title and dates,
+the contents, the body, its attachments and tags) and what depends on other posts (related posts,
+previous and next). The first changes only when the post, its categories, tags or attachments do,
+yet is read thousands of times for each change; it is rendered here and stored on the post
+(`Post.article_html`, with the names and image its page metadata needs in `Post.article_meta`).
+
+It is rendered again, in the same transaction as the change, when a post is saved, its
+categories, tags or attachments are set, or a category, tag or attachment it shows is saved or
+deleted. The importer renders the articles of the posts it writes itself. A change made with
+QuerySet.update() sends no signal: `manage.py rerender` renders every article again. A post whose
+article was never stored gets it rendered at each view, by the same function.
+
+The HTML is built in Python, not by a template: the importer renders 15,000 articles, and the
+template engine would take longer over them than the rest of the import.
+"""
+
+import re
+from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db.models import Prefetch
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.utils.html import escape, strip_tags
+from taggit.models import Tag
+
+from .models import Attachment, Category, Post
+
+SOURCE_FIELDS = ["title", "date", "lastmod", "body_html"]  # the post's own fields its article shows
+HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
+MIN_TOC_HEADINGS = 3
+BATCH = 500
+
+_paused = ContextVar("articles_paused", default=False)
+
+
+def article_of(post: Post, categories: Iterable, tags: Iterable, attachments: Iterable) -> tuple[str, dict]:
+    """The article's HTML and the page metadata (tag and category names, first image) of `post`
+    with these categories, tags and attachments, in any order and with repeats."""
+    categories = sorted({c.pk: c for c in categories}.values(), key=lambda c: c.name)
+    tags = sorted({t.pk: t for t in tags}.values(), key=lambda t: (t.name.casefold(), t.pk))
+    attachments = sorted({a.legacy_url: a for a in attachments}.values(), key=lambda a: a.legacy_url)
+    parts = ['<header class="post-header">']
+    if categories:
+        links = " · ".join(_link(reverse("posts:category", args=[c.slug]), c.name) for c in categories)
+        parts.append(f'<p class="kicker">{links}</p>')
+    parts.append(f"<h1>{escape(post.title)}</h1>")
+    dates = _time(post.date, "j F Y")
+    if post.lastmod and _day(post.lastmod) != _day(post.date):
+        dates += f" · updated {_time(post.lastmod, 'j F Y')}"
+    parts.append(f'<p class="meta">{dates}</p>\n</header>')
+    parts.append(_contents(post.body_html))
+    parts.append(f'<div id="post-body">{post.body_html}</div>')
+    if attachments:
+        items = "".join(f"<li>{_link(a.url, str(a))} {_attachment_meta(a)}</li>" for a in attachments)
+        parts.append(
+            '<section class="attachments" aria-labelledby="attachments-heading">\n'
+            f'<h2 id="attachments-heading">Attachments</h2>\n<ul>{items}</ul>\n</section>'
+        )
+    if tags:
+        items = "".join(f"<li>{_link(reverse('posts:tag', args=[t.slug]), t.name)}</li>" for t in tags)
+        parts.append(
+            '<footer class="post-footer">\n<h2 class="visually-hidden">Tags</h2>\n'
+            f'<ul class="tags">{items}</ul>\n</footer>'
+        )
+    image = next((a.url for a in attachments if a.kind == Attachment.Kind.IMAGE), "")
+    meta = {"tags": [t.name for t in tags], "categories": [c.name for c in categories], "image": image}
+    return "\n".join(part for part in parts if part), meta
+
+
+def store_articles(post_ids: Iterable[int]) -> None:
+    """Render the articles of these posts from the database and store them."""
+    post_ids = sorted(set(post_ids))
+    for start in range(0, len(post_ids), BATCH):
+        posts = list(_with_sources(Post.objects.filter(pk__in=post_ids[start : start + BATCH])))
+        for post in posts:
+            post.article_html, post.article_meta = _article_from_prefetched(post)
+        Post.objects.bulk_update(posts, ["article_html", "article_meta"])
+
+
+def store_all_articles() -> int:
+    """Render and store every post's article (`manage.py rerender`); returns how many posts."""
+    post_ids = list(Post.objects.values_list("pk", flat=True))
+    store_articles(post_ids)
+    return len(post_ids)
+
+
+def live_article(post: Post) -> tuple[str, dict]:
+    """The article of a post that has none stored, rendered now (three queries)."""
+    source = _with_sources(Post.objects.filter(pk=post.pk)).get()
+    return _article_from_prefetched(source)
+
+
+@contextmanager
+def articles_paused():
+    """Posts saved within this block keep their stored articles: for bulk changes (an import)
+    whose author stores the articles itself once the categories, tags and attachments are set."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
+def _with_sources(posts):
+    return posts.only(*SOURCE_FIELDS).prefetch_related(
+        Prefetch("categories", queryset=Category.objects.only("name", "slug")),
+        "tags",  # taggit takes no queryset of its own here
+        "attachments",
+    )
+
+
+def _article_from_prefetched(post: Post) -> tuple[str, dict]:
+    return article_of(post, post.categories.all(), post.tags.all(), post.attachments.all())
+
+
+def _contents(body_html: str) -> str:
+    """A table of the post's h2–h4 headings, unless the body has its own ({{< toc >}})."""
+    if '<nav class="toc">' in body_html:
+        return ""
+    headings = HEADING_RE.findall(body_html)
+    if len(headings) < MIN_TOC_HEADINGS:
+        return ""
+    items = "".join(
+        f'<li class="toc-level-{level}"><a href="#{escape(anchor)}">{escape(strip_tags(text))}</a></li>'
+        for level, anchor, text in headings
+    )
+    return f'<nav class="toc" aria-label="Contents">\n<h2>Contents</h2>\n<ul>{items}</ul>\n</nav>'
+
+
+def _link(url: str, text: str) -> str:
+    return f'<a href="{escape(url)}">{escape(text)}</a>'
+
+
+def _time(value, display: str) -> str:
+    local = timezone.localtime(value)
+    return f'<time datetime="{dateformat.format(local, "Y-m-d")}">{dateformat.format(local, display)}</time>'
+
+
+def _day(value) -> str:
+    return dateformat.format(timezone.localtime(value), "Ymd")
+
+
+def _attachment_meta(attachment: Attachment) -> str:
+    size = f", {filesizeformat(attachment.size)}" if attachment.size else ""
+    return f'<span class="meta">{escape(attachment.get_kind_display())}{escape(size)}</span>'
+
+
+# --- Keeping stored articles current ----------------------------------------------------------
+
+
+def _post_saved(sender, instance: Post, update_fields, **kwargs) -> None:
+    if _paused.get() or (update_fields is not None and not set(update_fields) & set(SOURCE_FIELDS)):
+        return
+    instance.article_html, instance.article_meta = live_article(instance)
+    Post.objects.filter(pk=instance.pk).update(article_html=instance.article_html, article_meta=instance.article_meta)
+
+
+def _links_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    """Categories, tags or attachments set on a post (or posts set on one of them)."""
+    if _paused.get():
+        return
+    if not reverse:
+        if action in ("post_add", "post_remove", "post_clear"):
+            store_articles([instance.pk])
+        return
+    if action == "pre_clear":
+        instance.cleared_post_ids = _post_ids_of(instance)
+    elif action == "post_clear":
+        store_articles(instance.__dict__.pop("cleared_post_ids", []))
+    elif action in ("post_add", "post_remove"):
+        store_articles(pk_set)
+
+
+def _shown_item_saved(sender, instance, created: bool, **kwargs) -> None:
+    """A category, tag or attachment saved: renamed, moved to another slug, its file stored."""
+    if not created and not _paused.get():
+        store_articles(_post_ids_of(instance))
+
+
+def _shown_item_deleting(sender, instance, **kwargs) -> None:
+    instance.shown_on_post_ids = _post_ids_of(instance)  # its links are gone once it is deleted
+
+
+def _shown_item_deleted(sender, instance, **kwargs) -> None:
+    if not _paused.get():
+        store_articles(instance.__dict__.pop("shown_on_post_ids", []))
+
+
+def _post_ids_of(item) -> list[int]:
+    if isinstance(item, Category):
+        return list(item.posts.values_list("pk", flat=True))
+    if isinstance(item, Attachment):
+        return list(item.posts.values_list("pk", flat=True))
+    return list(Post.objects.filter(tags=item).values_list("pk", flat=True))
+
+
+def connect_signals() -> None:
+    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+
+    from .models import TaggedPost
+
+    post_save.connect(_post_saved, sender=Post, dispatch_uid="vdwiki-article-post")
+    for through in (Post.categories.through, TaggedPost, Attachment.posts.through):
+        m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"vdwiki-article-{through.__name__}")
+    for model in (Category, Tag, Attachment):
+        name = model.__name__
+        post_save.connect(_shown_item_saved, sender=model, dispatch_uid=f"vdwiki-article-save-{name}")
+        pre_delete.connect(_shown_item_deleting, sender=model, dispatch_uid=f"vdwiki-article-deleting-{name}")
+        post_delete.connect(_shown_item_deleted, sender=model, dispatch_uid=f"vdwiki-article-deleted-{name}")

@@ -1,0 +1,47 @@
+"""The stored article of each post (posts/article.py).
+
+Posts written before this migration have none: their pages render it at each view, correctly but
+more slowly, until `manage.py rerender` stores it. SQLite adds a NOT NULL column by remaking the
+table, which drops the search triggers of 0004 with the old table: they are created again (and
+after the columns are removed, when migrating back, should that remake the table too).
+"""
+
+import importlib
+
+from django.db import migrations, models
+
+
+def create_search_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in importlib.import_module("posts.migrations.0004_search").SQLITE_TRIGGERS:
+            schema_editor.execute(sql)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("posts", "0005_tag_digest"),
+    ]
+
+    operations = [
+        migrations.RunPython(migrations.RunPython.noop, create_search_triggers),
+        migrations.AddField(
+            model_name="post",
+            name="article_html",
+            field=models.TextField(
+                blank=True,
+                editable=False,
+                help_text="What the post's page shows of it, rendered when it changes (article.py)",
+            ),
+        ),
+        migrations.AddField(
+            model_name="post",
+            name="article_meta",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                editable=False,
+                help_text="Tag and category names and first image, for the page's metadata",
+            ),
+        ),
+        migrations.RunPython(create_search_triggers, migrations.RunPython.noop),
+    ]

@@ -1,0 +1,200 @@
+"""The stored article of a post page (posts/article.py): what the importer stores is what the page
+would render, and it is rendered again after every kind of change to what it shows."""
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core.management import call_command
+from taggit.models import Tag
+
+from posts.article import live_article
+from posts.importer import import_dump
+from posts.models import Attachment, Category, Post, Revision
+
+from .test_importer import SEED, post_file, write
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dump(tmp_path):
+    path = tmp_path / "dump"
+    path.mkdir()
+    return path
+
+
+def make_post(slug="a-post", **fields) -> Post:
+    fields = {"title": "A post", "body": "Some *text*.", "status": Post.Status.PUBLISHED, **fields}
+    post = Post.objects.create(slug=slug, date=datetime(2024, 1, 29, tzinfo=UTC), **fields)
+    post.record_revision(by=None, source=Revision.Source.EDITOR)
+    return post
+
+
+def article(slug="a-post") -> BeautifulSoup:
+    post = Post.objects.get(slug=slug)
+    assert post.article_html, "no article stored"
+    return BeautifulSoup(post.article_html, "html.parser")
+
+
+def shown(slug="a-post") -> dict:
+    """What the stored article shows: categories, tags and attachments, as (text, link) pairs."""
+    html = article(slug)
+    return {
+        "categories": [(a.text, a["href"]) for a in html.select(".kicker a")],
+        "tags": [(a.text, a["href"]) for a in html.select(".tags a")],
+        "attachments": [li.text for li in html.select(".attachments li")],
+    }
+
+
+def test_the_importer_stores_for_every_corpus_post_the_article_its_page_would_render(corpus_dump):
+    import_dump(corpus_dump)
+
+    posts = Post.objects.all()
+    assert posts.count() > 100
+    for post in posts:
+        html, meta = live_article(post)
+        assert (post.article_html, post.article_meta) == (html, meta), post.slug
+
+
+def test_the_seed_posts_article_shows_its_header_body_attachments_and_tags(dump):
+    write(dump, SEED.name, SEED.read_bytes())
+    import_dump(dump)
+
+    html = article("recurrent-miscarriages-decreased-by-increased-vitamin-d-levels")
+    post = Post.objects.get()
+    assert html.h1.text == post.title
+    assert html.select_one(".meta time")["datetime"] == "2024-01-29"
+    assert f'<div id="post-body">{post.body_html}</div>' in post.article_html
+    assert [li.a.text for li in html.select(".attachments li")] == [
+        "recurrent-spontaneous-abortion.pdf",
+        "spontaneous-abortion.png",
+    ]
+    assert {a.text for a in html.select(".tags a")} == set(post.tags.names())
+    assert post.article_meta["image"] == "https://d1bk1kqxc0sym.cloudfront.net/attachments/png/spontaneous-abortion.png"
+
+
+def test_names_are_escaped_in_the_article():
+    post = make_post(title="<script>alert(1)</script>")
+    post.categories.add(Category.objects.create(name="<b>Bold</b>"))
+    post.tags.add("<img src=x onerror=alert(1)>")
+
+    html = Post.objects.get().article_html
+    assert "<script>" not in html and "<b>" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_post_saved_with_new_content_gets_a_new_article():
+    post = make_post()
+    post.title = "A better title"
+    post.body = "## One\n\ntext\n\n## Two\n\n## Three"
+    post.save()
+    post.record_revision(by=None, source=Revision.Source.EDITOR)
+
+    html = article()
+    assert html.h1.text == "A better title"
+    assert [a.text for a in html.select("nav.toc a")] == ["One", "Two", "Three"]
+
+
+def test_categories_and_tags_set_from_either_side_are_shown():
+    post = make_post()
+    news = Category.objects.create(name="News")
+    post.categories.add(news)
+    post.tags.set(["Vitamin D", "pregnancy"])
+    assert shown()["categories"] == [("News", "/categories/news/")]
+    assert shown()["tags"] == [("pregnancy", "/tags/pregnancy/"), ("Vitamin D", "/tags/vitamin-d/")]
+
+    post.tags.remove("pregnancy")
+    Category.objects.create(name="Bones").posts.add(post)
+    assert shown()["tags"] == [("Vitamin D", "/tags/vitamin-d/")]
+    assert [name for name, _ in shown()["categories"]] == ["Bones", "News"]
+
+    news.posts.clear()
+    post.tags.clear()
+    assert shown()["categories"] == [("Bones", "/categories/bones/")]
+    assert shown()["tags"] == []
+
+
+def test_a_renamed_category_or_tag_is_shown_under_its_new_name_and_address():
+    post = make_post()
+    post.categories.add(Category.objects.create(name="News"))
+    post.tags.add("vitamin d")
+
+    category = Category.objects.get()
+    category.name, category.slug = "Latest news", "latest-news"
+    category.save()
+    tag = Tag.objects.get()
+    tag.name, tag.slug = "Vitamin D3", "vitamin-d3"
+    tag.save()
+
+    assert shown()["categories"] == [("Latest news", "/categories/latest-news/")]
+    assert shown()["tags"] == [("Vitamin D3", "/tags/vitamin-d3/")]
+    assert Post.objects.get().article_meta["tags"] == ["Vitamin D3"]
+
+
+def test_a_deleted_category_tag_or_attachment_leaves_the_article():
+    post = make_post()
+    post.categories.add(Category.objects.create(name="News"))
+    post.tags.add("vitamin d")
+    Attachment.objects.create(legacy_url="https://cdn.example/a.pdf", kind=Attachment.Kind.PDF).posts.add(post)
+    assert shown()["attachments"] == ["a.pdf PDF"]
+
+    Category.objects.get().delete()
+    Tag.objects.get().delete()
+    Attachment.objects.get().delete()
+
+    assert shown() == {"categories": [], "tags": [], "attachments": []}
+
+
+def test_an_attachment_stored_or_changed_later_is_shown_as_it_is_now():
+    post = make_post()
+    attachment = Attachment.objects.create(legacy_url="https://cdn.example/b.png", kind=Attachment.Kind.IMAGE)
+    post.attachments.add(attachment)
+    assert shown()["attachments"] == ["b.png Image"]
+
+    attachment.size = 2048
+    attachment.save()
+
+    assert shown()["attachments"] == ["b.png Image, 2.0\xa0KB"]
+    assert Post.objects.get().article_meta["image"] == "https://cdn.example/b.png"
+
+
+def test_a_save_of_other_fields_leaves_the_article_alone(django_assert_num_queries):
+    post = make_post()
+    post.legacy_metadata = {"author": "someone"}
+    with django_assert_num_queries(1):  # the UPDATE itself
+        post.save(update_fields=["legacy_metadata"])
+
+
+def test_a_post_changed_by_a_reimport_gets_a_new_article(dump):
+    write(dump, "a.md", post_file(tags=["one"], categories=["News"]))
+    import_dump(dump)
+    write(dump, "a.md", post_file(title="Renamed", tags=["one", "two"], categories=["Other"]))
+
+    report = import_dump(dump)
+
+    assert report.updated == ["a-post"]
+    assert article().h1.text == "Renamed"
+    assert [name for name, _ in shown()["tags"]] == ["one", "two"]
+    assert shown()["categories"] == [("Other", "/categories/other/")]
+
+
+def test_a_page_without_a_stored_article_renders_it_the_same(client):
+    post = make_post(body="## One\n\n## Two\n\n## Three\n\ntext")
+    post.categories.add(Category.objects.create(name="News"))
+    post.tags.add("vitamin d")
+    stored = client.get("/posts/a-post/").content
+
+    Post.objects.update(article_html="", article_meta={})
+    assert client.get("/posts/a-post/").content == stored
+
+
+def test_rerender_stores_every_article_again():
+    make_post()
+    Post.objects.update(article_html="stale", article_meta={})
+
+    call_command("rerender", stdout=io.StringIO())
+
+    assert article().h1.text == "A post"
+    assert Post.objects.get().article_meta == {"tags": [], "categories": [], "image": ""}
