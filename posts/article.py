@@ -20,7 +20,9 @@ import re
 from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -30,7 +32,11 @@ from taggit.models import Tag
 
 from .models import Attachment, Category, Post
 
-SOURCE_FIELDS = ["title", "date", "lastmod", "body_html"]  # the post's own fields its article shows
+# The post's own fields its article and metadata show. A revision never changes once written, so
+# the live one's date changes only with `live_revision`.
+SOURCE_FIELDS = ["title", "date", "lastmod", "body_html", "author", "live_revision"]
+AUTHOR_FIELDS = ["username", "first_name", "last_name"]
+RELATED_FIELDS = {"author": AUTHOR_FIELDS, "live_revision": ["created"]}
 HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 MIN_TOC_HEADINGS = 3
 BATCH = 500
@@ -38,9 +44,12 @@ BATCH = 500
 _paused = ContextVar("articles_paused", default=False)
 
 
-def article_of(post: Post, categories: Iterable, tags: Iterable, attachments: Iterable) -> tuple[str, dict]:
-    """The article's HTML and the page metadata (tag and category names, first image) of `post`
-    with these categories, tags and attachments, in any order and with repeats."""
+def article_of(
+    post: Post, categories: Iterable, tags: Iterable, attachments: Iterable, *, modified: datetime | None
+) -> tuple[str, dict]:
+    """The article's HTML and the page metadata (tag and category names, first image, author,
+    the date of the live revision: `modified`) of `post` with these categories, tags and
+    attachments, in any order and with repeats."""
     categories = sorted({c.pk: c for c in categories}.values(), key=lambda c: c.name)
     tags = sorted({t.pk: t for t in tags}.values(), key=lambda t: (t.name.casefold(), t.pk))
     attachments = sorted({a.legacy_url: a for a in attachments}.values(), key=lambda a: a.legacy_url)
@@ -68,7 +77,13 @@ def article_of(post: Post, categories: Iterable, tags: Iterable, attachments: It
             f'<ul class="tags">{items}</ul>\n</footer>'
         )
     image = next((a.url for a in attachments if a.kind == Attachment.Kind.IMAGE), "")
-    meta = {"tags": [t.name for t in tags], "categories": [c.name for c in categories], "image": image}
+    meta = {
+        "tags": [t.name for t in tags],
+        "categories": [c.name for c in categories],
+        "image": image,
+        "author": (post.author.get_full_name() or post.author.get_username()) if post.author else "",
+        "modified": modified.isoformat() if modified else "",
+    }
     return "\n".join(part for part in parts if part), meta
 
 
@@ -107,15 +122,21 @@ def articles_paused():
 
 
 def _with_sources(posts):
-    return posts.only(*SOURCE_FIELDS).prefetch_related(
-        Prefetch("categories", queryset=Category.objects.only("name", "slug")),
-        "tags",  # taggit takes no queryset of its own here
-        "attachments",
+    related = [f"{relation}__{name}" for relation, names in RELATED_FIELDS.items() for name in names]
+    return (
+        posts.select_related(*RELATED_FIELDS)
+        .only(*SOURCE_FIELDS, *related)
+        .prefetch_related(
+            Prefetch("categories", queryset=Category.objects.only("name", "slug")),
+            "tags",  # taggit takes no queryset of its own here
+            "attachments",
+        )
     )
 
 
 def _article_from_prefetched(post: Post) -> tuple[str, dict]:
-    return article_of(post, post.categories.all(), post.tags.all(), post.attachments.all())
+    modified = post.live_revision.created if post.live_revision else None
+    return article_of(post, post.categories.all(), post.tags.all(), post.attachments.all(), modified=modified)
 
 
 def _contents(body_html: str) -> str:
@@ -191,6 +212,12 @@ def _shown_item_deleted(sender, instance, **kwargs) -> None:
         store_articles(instance.__dict__.pop("shown_on_post_ids", []))
 
 
+def _author_saved(sender, instance, update_fields, **kwargs) -> None:
+    """A user renamed: the posts they wrote name them in their metadata. (A login saves only its time.)"""
+    if not _paused.get() and (update_fields is None or set(update_fields) & set(AUTHOR_FIELDS)):
+        store_articles(instance.posts.values_list("pk", flat=True))
+
+
 def _post_ids_of(item) -> list[int]:
     if isinstance(item, Category):
         return list(item.posts.values_list("pk", flat=True))
@@ -205,6 +232,7 @@ def connect_signals() -> None:
     from .models import TaggedPost
 
     post_save.connect(_post_saved, sender=Post, dispatch_uid="vdwiki-article-post")
+    post_save.connect(_author_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="vdwiki-article-author")
     for through in (Post.categories.through, TaggedPost, Attachment.posts.through):
         m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"vdwiki-article-{through.__name__}")
     for model in (Category, Tag, Attachment):

@@ -387,7 +387,7 @@ class Loader:
                 created=now,
                 updated=now,
             )
-            post.article_html, post.article_meta = self._article(post, legacy, attachments)
+            post.article_html, post.article_meta = self._article(post, legacy, attachments, now)
             posts.append(post)
         Post.objects.bulk_create(posts)
         by_slug = {post.slug: post for post in posts}
@@ -443,13 +443,15 @@ class Loader:
             return prepared
         return render(legacy.body, attachments=stored)
 
-    def _article(self, post: Post, legacy: LegacyPost, attachments: BatchAttachments) -> tuple[str, dict]:
-        """The stored article of a new post, from what the run links it to (article.py)."""
+    def _article(self, post: Post, legacy: LegacyPost, attachments: BatchAttachments, now) -> tuple[str, dict]:
+        """The stored article of a new post, from what the run links it to (article.py). A
+        published one's first revision, made `now`, is its live one."""
         return article_of(
             post,
             [self._category(name) for name in legacy.categories],
             [self._tag(name) for name in legacy.tags],
             [attachments.by_url[url] for url in legacy.attachment_urls if url in attachments.by_url],
+            modified=now if post.is_published else None,
         )
 
     def _link_attachments(self, attachments: BatchAttachments, pairs: list[tuple[Post, LegacyPost]]) -> None:

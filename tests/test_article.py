@@ -197,4 +197,26 @@ def test_rerender_stores_every_article_again():
     call_command("rerender", stdout=io.StringIO())
 
     assert article().h1.text == "A post"
-    assert Post.objects.get().article_meta == {"tags": [], "categories": [], "image": ""}
+    assert Post.objects.get().article_meta == {
+        "tags": [],
+        "categories": [],
+        "image": "",
+        "author": "",
+        "modified": Post.objects.get().live_revision.created.isoformat(),
+    }
+
+
+def test_the_metadata_names_the_author_as_they_are_now_and_dates_the_live_revision(django_user_model):
+    author = django_user_model.objects.create(username="ann")
+    post = make_post(author=author)
+    first = Post.objects.get().article_meta
+    assert (first["author"], first["modified"]) == ("ann", post.live_revision.created.isoformat())
+
+    author.first_name, author.last_name = "Ann", "Smith"
+    author.save()
+    post.body = "New words"
+    post.save()
+    revision = post.record_revision(by=author, source=Revision.Source.EDITOR)
+
+    meta = Post.objects.get().article_meta
+    assert (meta["author"], meta["modified"]) == ("Ann Smith", revision.created.isoformat())

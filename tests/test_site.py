@@ -213,13 +213,15 @@ def test_a_page_runs_the_same_few_queries_whatever_the_number_of_posts(client, u
     assert many <= 8
 
 
-def test_a_post_page_reads_the_post_with_its_neighbours_then_its_related_posts(client, settings):
+def test_a_post_page_reads_the_post_its_related_posts_and_its_neighbours(client, settings):
     settings.VDWIKI_CACHE_PAGES = False
     make_posts(3)
     related.refresh_tag_digests()  # made when the posts' transaction commits, which a test's does not
     with CaptureQueriesContext(connection) as captured:
         html = page(client, "/posts/post-1/")
-    assert len(captured) == 2
+    post, digests, neighbours = (query["sql"] for query in captured.captured_queries)
+    assert "FROM posts_post WHERE slug =" in post
+    assert "UNION ALL" in neighbours and "FROM posts_tagdigest" in digests
     assert html.select_one("a[rel=prev]")["href"] == "/posts/post-0/"
     assert html.select_one("a[rel=next]")["href"] == "/posts/post-2/"
     assert [a["href"] for a in html.select(".related a")] == ["/posts/post-2/", "/posts/post-0/"]

@@ -1,4 +1,5 @@
-"""The stored article of each post (posts/article.py).
+"""The stored article of each post (posts/article.py), and the (status, date, id) index a post
+page finds its neighbours with.
 
 Posts written before this migration have none: their pages render it at each view, correctly but
 more slowly, until `manage.py rerender` stores it. SQLite adds a NOT NULL column by remaking the
@@ -44,4 +45,9 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(create_search_triggers, migrations.RunPython.noop),
+        migrations.RemoveIndex(model_name="post", name="posts_post_status_725b09_idx"),
+        migrations.AddIndex(
+            model_name="post",
+            index=models.Index(fields=["status", "-date", "-id"], name="posts_post_status_eb36ef_idx"),
+        ),
     ]
