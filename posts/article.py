@@ -181,15 +181,14 @@ def _post_saved(sender, instance: Post, update_fields, **kwargs) -> None:
     Post.objects.filter(pk=instance.pk).update(article_html=instance.article_html, article_meta=instance.article_meta)
 
 
-def _links_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
-    """Categories, tags or attachments set on a post (or posts set on one of them)."""
+def _links_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
+    """Categories, tags or attachments set on a post, or posts set on one of them."""
     if _paused.get():
         return
-    if not reverse:
+    if isinstance(instance, Post):
         if action in ("post_add", "post_remove", "post_clear"):
             store_articles([instance.pk])
-        return
-    if action == "pre_clear":
+    elif action == "pre_clear":
         instance.cleared_post_ids = _post_ids_of(instance)
     elif action == "post_clear":
         store_articles(instance.__dict__.pop("cleared_post_ids", []))

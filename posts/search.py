@@ -128,8 +128,9 @@ def parse_query(text: str) -> ParsedQuery:
 
 class SearchResults:
     """The published posts that match a query, best first, for Django's Paginator: `count()`
-    is one query; a slice is one query for its posts, one for their categories and one for
-    their snippets (`post.snippet`, safe HTML with the query's words in <mark>)."""
+    is one query; a slice is one query for its posts and their snippets (`post.snippet`, safe
+    HTML with the query's words in <mark>; SQLite makes them in a second query) and one for
+    their categories."""
 
     def __init__(self, query: ParsedQuery, posts: QuerySet):
         self.query = query
@@ -156,9 +157,8 @@ class SearchResults:
         start, stop = window.start, window.stop
         posts = self._engine.page(self._posts, self.query, start, stop)
         prefetch_related_objects(posts, Prefetch("categories", queryset=Category.objects.only("name", "slug")))
-        snippets = self._engine.snippets([post.pk for post in posts], self.query, self._posts.db)
         for post in posts:
-            post.snippet = highlight(snippets.get(post.pk, ""))
+            post.snippet = highlight(post.snippet or "")
         return posts
 
     def __iter__(self):
@@ -262,19 +262,12 @@ class PostgresSearch:
 
     @classmethod
     def page(cls, posts: QuerySet, query: ParsedQuery, start: int, stop: int) -> list[Post]:
+        """One query: PostgreSQL makes the snippets (`post.snippet`) of the page's posts only,
+        after sorting every match, as ts_headline is costly."""
         tsquery = cls.tsquery(query)
-        ranked = (
-            cls.matching(posts, query)
-            .annotate(title_hit=SearchVectorExact(PG_TITLE, tsquery), rank=SearchRank(PG_RANK, tsquery, PG_WEIGHTS))
-            .order_by("-title_hit", "-rank", "-date", "-pk")
-        )
-        return list(ranked.only(*PAGE_FIELDS)[start:stop])
-
-    @classmethod
-    def snippets(cls, ids: list[int], query: ParsedQuery, alias: str) -> dict[int, str]:
         headline = SearchHeadline(
             Left("body_text", PG_HEADLINE_CHARS),
-            cls.tsquery(query),
+            tsquery,
             config=PG_CONFIG,
             start_sel=MARK_START,
             stop_sel=MARK_END,
@@ -283,9 +276,13 @@ class PostgresSearch:
             max_fragments=2,
             fragment_delimiter=" … ",
         )
-        return dict(
-            Post.objects.using(alias).filter(pk__in=ids).annotate(snippet=headline).values_list("pk", "snippet")
+        ranked = (
+            cls.matching(posts, query)
+            .annotate(title_hit=SearchVectorExact(PG_TITLE, tsquery), rank=SearchRank(PG_RANK, tsquery, PG_WEIGHTS))
+            .order_by("-title_hit", "-rank", "-date", "-pk")
+            .annotate(snippet=headline)
         )
+        return list(ranked.only(*PAGE_FIELDS)[start:stop])
 
     @staticmethod
     def similar(posts: QuerySet, terms: dict[str, bool]) -> QuerySet:
@@ -325,7 +322,7 @@ class SQLiteSearch:
         expression = cls.expression(query)
         allowed, params = posts.order_by().values("pk").query.sql_with_params()
         columns = ", ".join(f"p.{Post._meta.get_field(name).column}" for name in ["id", *PAGE_FIELDS])
-        return list(
+        page = list(
             Post.objects.db_manager(posts.db).raw(
                 f"SELECT {columns} FROM {FTS} CROSS JOIN posts_post AS p ON p.id = {FTS}.rowid "
                 f"WHERE {FTS} MATCH %s AND +{FTS}.rowid IN ({allowed}) "
@@ -334,9 +331,15 @@ class SQLiteSearch:
                 [expression, *params, f"{{title}} : ({expression})", stop - start, start],
             )
         )
+        snippets = cls.snippets([post.pk for post in page], query, posts.db)
+        for post in page:
+            post.snippet = snippets.get(post.pk, "")
+        return page
 
     @classmethod
     def snippets(cls, ids: list[int], query: ParsedQuery, alias: str) -> dict[int, str]:
+        """The snippets of the page's posts, in a query of their own: SQLite would make one for
+        every match before sorting them."""
         if not ids:
             return {}
         marks = ", ".join(["%s"] * len(ids))
