@@ -1,6 +1,11 @@
 """The stored article of each post (posts/article.py), and the (status, date, id) index a post
 page finds its neighbours with.
 
+On PostgreSQL, the article made a post's row long enough that the small tsvectors a search reads
+for every match (`search_rank`, `search_title`: 0004) were moved out of the row into TOAST, where
+fetching them tripled the time to rank 1,500 matches. They are kept in the row (storage MAIN:
+compressed there, moved out only as a last resort), and made again so the rows take it.
+
 Posts written before this migration have none: their pages render it at each view, correctly but
 more slowly, until `manage.py rerender` stores it. SQLite adds a NOT NULL column by remaking the
 table, which drops the search triggers of 0004 with the old table: they are created again (and
@@ -10,6 +15,27 @@ after the columns are removed, when migrating back, should that remake the table
 import importlib
 
 from django.db import migrations, models
+
+
+def keep_ranking_vectors_in_the_row(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        search = importlib.import_module("posts.migrations.0004_search")
+        schema_editor.execute(
+            "ALTER TABLE posts_post ALTER COLUMN search_rank SET STORAGE MAIN, "
+            "ALTER COLUMN search_title SET STORAGE MAIN"
+        )
+        schema_editor.execute(
+            f"UPDATE posts_post SET search_rank = {search.PG_RANK.format(row='')}, "
+            f"search_title = {search.PG_TITLE.format(row='')}"
+        )
+
+
+def let_ranking_vectors_leave_the_row(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "ALTER TABLE posts_post ALTER COLUMN search_rank SET STORAGE EXTENDED, "
+            "ALTER COLUMN search_title SET STORAGE EXTENDED"
+        )
 
 
 def create_search_triggers(apps, schema_editor):
@@ -50,4 +76,5 @@ class Migration(migrations.Migration):
             model_name="post",
             index=models.Index(fields=["status", "-date", "-id"], name="posts_post_status_eb36ef_idx"),
         ),
+        migrations.RunPython(keep_ranking_vectors_in_the_row, let_ranking_vectors_leave_the_row),
     ]
