@@ -4,7 +4,9 @@ A page shows two kinds of things: the post itself (its header with categories, t
 the contents, the body, its attachments and tags) and what depends on other posts (related posts,
 previous and next). The first changes only when the post, its categories, tags or attachments do,
 yet is read thousands of times for each change; it is rendered here and stored on the post
-(`Post.article_html`, with the names and image its page metadata needs in `Post.article_meta`).
+(`Post.article`): the HTML before the body (`header`) and after it (`footer`), and what the page's
+metadata names (`tags`, `categories`, `image`, `author`, `modified`). The body itself is the
+post's `body_html`, stored once.
 
 It is rendered again, in the same transaction as the change, when a post is saved, its
 categories, tags or attachments are set, or a category, tag or attachment it shows is saved or
@@ -21,16 +23,17 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from html import escape, unescape
 
 from django.conf import settings
 from django.db.models import Prefetch
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.html import escape, strip_tags
+from django.utils.html import strip_tags
 from taggit.models import Tag
 
 from .models import Attachment, Category, Post
+from .paths import paths_of
 
 # The post's own fields its article and metadata show. A revision never changes once written, so
 # the live one's date changes only with `live_revision`.
@@ -46,16 +49,28 @@ _paused = ContextVar("articles_paused", default=False)
 
 def article_of(
     post: Post, categories: Iterable, tags: Iterable, attachments: Iterable, *, modified: datetime | None
-) -> tuple[str, dict]:
-    """The article's HTML and the page metadata (tag and category names, first image, author,
-    the date of the live revision: `modified`) of `post` with these categories, tags and
-    attachments, in any order and with repeats."""
+) -> dict:
+    """The stored article of `post` with these categories, tags and attachments (in any order,
+    with repeats) and this date of its live revision."""
     categories = sorted({c.pk: c for c in categories}.values(), key=lambda c: c.name)
     tags = sorted({t.pk: t for t in tags}.values(), key=lambda t: (t.name.casefold(), t.pk))
     attachments = sorted({a.legacy_url: a for a in attachments}.values(), key=lambda a: a.legacy_url)
+    return {
+        "header": _header(post, categories),
+        "footer": _footer(tags, attachments),
+        "tags": [t.name for t in tags],
+        "categories": [c.name for c in categories],
+        "image": next((a.url for a in attachments if a.kind == Attachment.Kind.IMAGE), ""),
+        "author": (post.author.get_full_name() or post.author.get_username()) if post.author else "",
+        "modified": modified.isoformat() if modified else "",
+    }
+
+
+def _header(post: Post, categories: list[Category]) -> str:
     parts = ['<header class="post-header">']
     if categories:
-        links = " · ".join(_link(reverse("posts:category", args=[c.slug]), c.name) for c in categories)
+        category_path = paths_of("posts:category")
+        links = " · ".join(_link(category_path(c.slug), c.name) for c in categories)
         parts.append(f'<p class="kicker">{links}</p>')
     parts.append(f"<h1>{escape(post.title)}</h1>")
     dates = _time(post.date, "j F Y")
@@ -63,7 +78,11 @@ def article_of(
         dates += f" · updated {_time(post.lastmod, 'j F Y')}"
     parts.append(f'<p class="meta">{dates}</p>\n</header>')
     parts.append(_contents(post.body_html))
-    parts.append(f'<div id="post-body">{post.body_html}</div>')
+    return "\n".join(part for part in parts if part)
+
+
+def _footer(tags: list[Tag], attachments: list[Attachment]) -> str:
+    parts = []
     if attachments:
         items = "".join(f"<li>{_link(a.url, str(a))} {_attachment_meta(a)}</li>" for a in attachments)
         parts.append(
@@ -71,20 +90,13 @@ def article_of(
             f'<h2 id="attachments-heading">Attachments</h2>\n<ul>{items}</ul>\n</section>'
         )
     if tags:
-        items = "".join(f"<li>{_link(reverse('posts:tag', args=[t.slug]), t.name)}</li>" for t in tags)
+        tag_path = paths_of("posts:tag")
+        items = "".join(f"<li>{_link(tag_path(t.slug), t.name)}</li>" for t in tags)
         parts.append(
             '<footer class="post-footer">\n<h2 class="visually-hidden">Tags</h2>\n'
             f'<ul class="tags">{items}</ul>\n</footer>'
         )
-    image = next((a.url for a in attachments if a.kind == Attachment.Kind.IMAGE), "")
-    meta = {
-        "tags": [t.name for t in tags],
-        "categories": [c.name for c in categories],
-        "image": image,
-        "author": (post.author.get_full_name() or post.author.get_username()) if post.author else "",
-        "modified": modified.isoformat() if modified else "",
-    }
-    return "\n".join(part for part in parts if part), meta
+    return "\n".join(parts)
 
 
 def store_articles(post_ids: Iterable[int]) -> None:
@@ -93,8 +105,8 @@ def store_articles(post_ids: Iterable[int]) -> None:
     for start in range(0, len(post_ids), BATCH):
         posts = list(_with_sources(Post.objects.filter(pk__in=post_ids[start : start + BATCH])))
         for post in posts:
-            post.article_html, post.article_meta = _article_from_prefetched(post)
-        Post.objects.bulk_update(posts, ["article_html", "article_meta"])
+            post.article = _article_from_prefetched(post)
+        Post.objects.bulk_update(posts, ["article"])
 
 
 def store_all_articles() -> int:
@@ -104,7 +116,7 @@ def store_all_articles() -> int:
     return len(post_ids)
 
 
-def live_article(post: Post) -> tuple[str, dict]:
+def live_article(post: Post) -> dict:
     """The article of a post that has none stored, rendered now (three queries)."""
     source = _with_sources(Post.objects.filter(pk=post.pk)).get()
     return _article_from_prefetched(source)
@@ -134,7 +146,7 @@ def _with_sources(posts):
     )
 
 
-def _article_from_prefetched(post: Post) -> tuple[str, dict]:
+def _article_from_prefetched(post: Post) -> dict:
     modified = post.live_revision.created if post.live_revision else None
     return article_of(post, post.categories.all(), post.tags.all(), post.attachments.all(), modified=modified)
 
@@ -147,7 +159,7 @@ def _contents(body_html: str) -> str:
     if len(headings) < MIN_TOC_HEADINGS:
         return ""
     items = "".join(
-        f'<li class="toc-level-{level}"><a href="#{escape(anchor)}">{escape(strip_tags(text))}</a></li>'
+        f'<li class="toc-level-{level}"><a href="#{anchor}">{escape(unescape(strip_tags(text)))}</a></li>'
         for level, anchor, text in headings
     )
     return f'<nav class="toc" aria-label="Contents">\n<h2>Contents</h2>\n<ul>{items}</ul>\n</nav>'
@@ -177,8 +189,8 @@ def _attachment_meta(attachment: Attachment) -> str:
 def _post_saved(sender, instance: Post, update_fields, **kwargs) -> None:
     if _paused.get() or (update_fields is not None and not set(update_fields) & set(SOURCE_FIELDS)):
         return
-    instance.article_html, instance.article_meta = live_article(instance)
-    Post.objects.filter(pk=instance.pk).update(article_html=instance.article_html, article_meta=instance.article_meta)
+    instance.article = live_article(instance)
+    Post.objects.filter(pk=instance.pk).update(article=instance.article)
 
 
 def _links_changed(sender, instance, action: str, pk_set, **kwargs) -> None:

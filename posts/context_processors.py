@@ -1,9 +1,6 @@
 """What every page's template is given."""
 
-from functools import cache
-
-from django.conf import settings
-from django.urls import get_script_prefix, get_urlconf, reverse
+from .paths import path_of
 
 SITE_LINKS = {
     "home": "posts:home",
@@ -18,11 +15,5 @@ SITE_LINKS = {
 
 
 def site_links(request) -> dict:
-    """`site`: the addresses in every page's header and footer. They are reversed once per URLconf
-    and script prefix: reversing them for each page took a tenth of a post page's time."""
-    return {"site": _site_links(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())}
-
-
-@cache
-def _site_links(urlconf: str, prefix: str) -> dict[str, str]:
-    return {name: reverse(view) for name, view in SITE_LINKS.items()}
+    """`site`: the addresses in every page's header and footer."""
+    return {"site": {name: path_of(view) for name, view in SITE_LINKS.items()}}

@@ -387,7 +387,7 @@ class Loader:
                 created=now,
                 updated=now,
             )
-            post.article_html, post.article_meta = self._article(post, legacy, attachments, now)
+            post.article = self._article(post, legacy, attachments, now)
             posts.append(post)
         Post.objects.bulk_create(posts)
         by_slug = {post.slug: post for post in posts}
@@ -443,7 +443,7 @@ class Loader:
             return prepared
         return render(legacy.body, attachments=stored)
 
-    def _article(self, post: Post, legacy: LegacyPost, attachments: BatchAttachments, now) -> tuple[str, dict]:
+    def _article(self, post: Post, legacy: LegacyPost, attachments: BatchAttachments, now) -> dict:
         """The stored article of a new post, from what the run links it to (article.py). A
         published one's first revision, made `now`, is its live one."""
         return article_of(

@@ -13,6 +13,7 @@ from taggit.models import Tag, TaggedItemBase
 
 from .aliases import normalize_path
 from .legacy.attachments import find_attachment_urls
+from .paths import path_of
 from .rendering import Rendered, render, summarize
 
 
@@ -64,6 +65,9 @@ class Category(models.Model):
             self.slug = self.slug_for(self.name)
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return path_of("posts:category", self.slug)
+
     @staticmethod
     def slug_for(name: str) -> str:
         """The slug of a name; a name without a letter or digit ("???") gets one from its hash."""
@@ -95,14 +99,8 @@ class Post(models.Model):
     body_text = models.TextField(blank=True, editable=False, help_text="What readers see of the body, as text")
     summary = models.CharField(max_length=300, blank=True, editable=False)
     labels = models.TextField(blank=True, editable=False, help_text="Category and tag names, for search")
-    article_html = models.TextField(
-        blank=True, editable=False, help_text="What the post's page shows of it, rendered when it changes (article.py)"
-    )
-    article_meta = models.JSONField(
-        default=dict,
-        blank=True,
-        editable=False,
-        help_text="Tag and category names and first image, for the page's metadata",
+    article = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="What the post's page shows around its body (article.py)"
     )
     date = models.DateTimeField("original date", default=timezone.now, db_index=True)
     lastmod = models.DateTimeField("last modified", null=True, blank=True)
@@ -158,7 +156,7 @@ class Post(models.Model):
         self.saved_listing = {**self.saved_listing, **written}
 
     def get_absolute_url(self):
-        return reverse("posts:detail", kwargs={"slug": self.slug})
+        return path_of("posts:detail", self.slug)
 
     def listing(self) -> dict:
         """What other posts' pages show of this one (as related, previous or next)."""

@@ -21,10 +21,10 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
-from django.urls import reverse
 
 from .cache import bump_content_version
 from .models import LISTING_FIELDS, Post, TagDigest, TaggedPost
+from .paths import path_of
 
 RELATED_POSTS = 5
 NEWEST_PER_TAG = 20
@@ -45,7 +45,7 @@ class RelatedPost:
     date: datetime
 
     def get_absolute_url(self) -> str:
-        return reverse("posts:detail", kwargs={"slug": self.slug})
+        return path_of("posts:detail", self.slug)
 
 
 def related_posts(post: Post) -> list[RelatedPost]:

@@ -10,7 +10,6 @@ from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.middleware.common import CommonMiddleware
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.http import http_date
 from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import ListView, TemplateView
@@ -19,6 +18,7 @@ from taggit.models import Tag
 from .article import live_article
 from .cache import cached_page
 from .models import Alias, Category, Post
+from .paths import path_of
 from .related import related_posts
 from .search import similar_posts
 
@@ -30,7 +30,7 @@ JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0
 # as building them with the ORM took longer than running them. Its stored article (article.py)
 # holds the rest of what it shows of the post.
 POST_PAGE_SQL = """
-    SELECT id, title, slug, summary, date, lastmod, status, updated, article_html, article_meta
+    SELECT id, title, slug, summary, body_html, date, lastmod, status, updated, article
     FROM posts_post WHERE slug = %s
 """
 # The published posts just before and after a post by date, those of the same date by id: each a
@@ -81,12 +81,12 @@ def post_detail(request, slug):
         return gone(request)
     if not post.is_published and not request.user.is_staff:
         raise Http404("No post here.")
-    if not post.article_html:
-        post.article_html, post.article_meta = live_article(post)
+    if not post.article:
+        post.article = live_article(post)
     canonical_url = request.build_absolute_uri(post.get_absolute_url())
-    image = post.article_meta.get("image")
+    image = post.article.get("image")
     image_url = request.build_absolute_uri(image) if image else ""
-    modified = datetime.fromisoformat(post.article_meta["modified"]) if post.article_meta["modified"] else post.lastmod
+    modified = datetime.fromisoformat(post.article["modified"]) if post.article["modified"] else post.lastmod
     context = {
         "post": post,
         "canonical_url": canonical_url,
@@ -151,15 +151,15 @@ def _json_ld(post: Post, url: str, image_url: str, modified) -> SafeString:
         "mainEntityOfPage": url,
         "url": url,
         "publisher": {"@type": "Organization", "name": "VitaminDWiki"},
-        "keywords": post.article_meta.get("tags", []),
-        "articleSection": post.article_meta.get("categories", []),
+        "keywords": post.article.get("tags", []),
+        "articleSection": post.article.get("categories", []),
     }
     if post.summary:
         data["description"] = post.summary
     if image_url:
         data["image"] = image_url
-    if post.article_meta["author"]:
-        data["author"] = {"@type": "Person", "name": post.article_meta["author"]}
+    if post.article["author"]:
+        data["author"] = {"@type": "Person", "name": post.article["author"]}
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES))
 
 
@@ -176,7 +176,7 @@ def _neighbours(post: Post) -> dict[str, PostLink]:
         cursor.execute(NEIGHBOURS_SQL, [published, date, date, pk, published, date, date, pk])
         rows = cursor.fetchall()
     names = {"older": "previous", "newer": "next"}
-    return {names[side]: PostLink(title, reverse("posts:detail", kwargs={"slug": slug})) for side, title, slug in rows}
+    return {names[side]: PostLink(title, path_of("posts:detail", slug)) for side, title, slug in rows}
 
 
 def _listed(posts):

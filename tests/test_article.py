@@ -36,9 +36,10 @@ def make_post(slug="a-post", **fields) -> Post:
 
 
 def article(slug="a-post") -> BeautifulSoup:
+    """The stored article around the body (the page puts the body between)."""
     post = Post.objects.get(slug=slug)
-    assert post.article_html, "no article stored"
-    return BeautifulSoup(post.article_html, "html.parser")
+    assert post.article, "no article stored"
+    return BeautifulSoup(post.article["header"] + post.article["footer"], "html.parser")
 
 
 def shown(slug="a-post") -> dict:
@@ -57,8 +58,7 @@ def test_the_importer_stores_for_every_corpus_post_the_article_its_page_would_re
     posts = Post.objects.all()
     assert posts.count() > 100
     for post in posts:
-        html, meta = live_article(post)
-        assert (post.article_html, post.article_meta) == (html, meta), post.slug
+        assert post.article == live_article(post), post.slug
 
 
 def test_the_seed_posts_article_shows_its_header_body_attachments_and_tags(dump):
@@ -69,13 +69,12 @@ def test_the_seed_posts_article_shows_its_header_body_attachments_and_tags(dump)
     post = Post.objects.get()
     assert html.h1.text == post.title
     assert html.select_one(".meta time")["datetime"] == "2024-01-29"
-    assert f'<div id="post-body">{post.body_html}</div>' in post.article_html
     assert [li.a.text for li in html.select(".attachments li")] == [
         "recurrent-spontaneous-abortion.pdf",
         "spontaneous-abortion.png",
     ]
     assert {a.text for a in html.select(".tags a")} == set(post.tags.names())
-    assert post.article_meta["image"] == "https://d1bk1kqxc0sym.cloudfront.net/attachments/png/spontaneous-abortion.png"
+    assert post.article["image"] == "https://d1bk1kqxc0sym.cloudfront.net/attachments/png/spontaneous-abortion.png"
 
 
 def test_names_are_escaped_in_the_article():
@@ -83,7 +82,7 @@ def test_names_are_escaped_in_the_article():
     post.categories.add(Category.objects.create(name="<b>Bold</b>"))
     post.tags.add("<img src=x onerror=alert(1)>")
 
-    html = Post.objects.get(slug="a-post").article_html
+    html = str(article())
     assert "<script>" not in html and "<b>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
@@ -133,7 +132,7 @@ def test_a_renamed_category_or_tag_is_shown_under_its_new_name_and_address():
 
     assert shown()["categories"] == [("Latest news", "/categories/latest-news/")]
     assert shown()["tags"] == [("Vitamin D3", "/tags/vitamin-d3/")]
-    assert Post.objects.get(slug="a-post").article_meta["tags"] == ["Vitamin D3"]
+    assert Post.objects.get(slug="a-post").article["tags"] == ["Vitamin D3"]
 
 
 def test_a_deleted_category_tag_or_attachment_leaves_the_article():
@@ -160,7 +159,7 @@ def test_an_attachment_stored_or_changed_later_is_shown_as_it_is_now():
     attachment.save()
 
     assert shown()["attachments"] == ["b.png Image, 2.0\xa0KB"]
-    assert Post.objects.get(slug="a-post").article_meta["image"] == "https://cdn.example/b.png"
+    assert Post.objects.get(slug="a-post").article["image"] == "https://cdn.example/b.png"
 
 
 def test_a_save_of_other_fields_leaves_the_article_alone(django_assert_num_queries):
@@ -189,30 +188,33 @@ def test_a_page_without_a_stored_article_renders_it_the_same(client):
     post.tags.add("vitamin d")
     stored = client.get("/posts/a-post/").content
 
-    Post.objects.update(article_html="", article_meta={})
+    Post.objects.update(article={})
     assert client.get("/posts/a-post/").content == stored
 
 
 def test_rerender_stores_every_article_again():
     make_post()
-    Post.objects.update(article_html="stale", article_meta={})
+    Post.objects.update(article={"header": "stale"})
 
     call_command("rerender", stdout=io.StringIO())
 
+    post = Post.objects.get(slug="a-post")
     assert article().h1.text == "A post"
-    assert Post.objects.get(slug="a-post").article_meta == {
+    assert post.article == {
+        "header": post.article["header"],
+        "footer": "",
         "tags": [],
         "categories": [],
         "image": "",
         "author": "",
-        "modified": Post.objects.get(slug="a-post").live_revision.created.isoformat(),
+        "modified": post.live_revision.created.isoformat(),
     }
 
 
 def test_the_metadata_names_the_author_as_they_are_now_and_dates_the_live_revision(django_user_model):
     author = django_user_model.objects.create(username="ann")
     post = make_post(author=author)
-    first = Post.objects.get(slug="a-post").article_meta
+    first = Post.objects.get(slug="a-post").article
     assert (first["author"], first["modified"]) == ("ann", post.live_revision.created.isoformat())
 
     author.first_name, author.last_name = "Ann", "Smith"
@@ -221,5 +223,15 @@ def test_the_metadata_names_the_author_as_they_are_now_and_dates_the_live_revisi
     post.save()
     revision = post.record_revision(by=author, source=Revision.Source.EDITOR)
 
-    meta = Post.objects.get(slug="a-post").article_meta
+    meta = Post.objects.get(slug="a-post").article
     assert (meta["author"], meta["modified"]) == ("Ann Smith", revision.created.isoformat())
+
+
+def test_the_contents_show_headings_as_written():
+    make_post(body="## Vitamin D & K2\n\n## Calcium <b>not</b> bold\n\n## \"Quoted\" 'words'")
+
+    assert [a.text for a in article().select("nav.toc a")] == [
+        "Vitamin D & K2",
+        "Calcium not bold",
+        "\u201cQuoted\u201d \u2018words\u2019",
+    ]

@@ -345,7 +345,7 @@ def test_staff_always_get_a_fresh_page(client, admin_client):
     make_posts(1)
     for_readers = client.get("/posts/post-0/")
     assert cache.get(_key(for_readers.wsgi_request))  # the page readers get is cached
-    Post.objects.filter(slug="post-0").update(article_html="<p>Seen by staff only</p>")  # no version bump
+    Post.objects.filter(slug="post-0").update(body_html="<p>Seen by staff only</p>")  # no version bump
 
     assert "Text 0" in client.get("/posts/post-0/").content.decode()
     assert "Seen by staff only" in admin_client.get("/posts/post-0/").content.decode()
@@ -392,7 +392,7 @@ def test_a_change_made_through_another_app_server_invalidates_this_ones_pages(cl
                                    "KEY_PREFIX": prefix}}  # fmt: skip
     make_posts(1)
     assert "Text 0" in client.get("/posts/post-0/").content.decode()
-    Post.objects.filter(slug="post-0").update(article_html="<p>Edited elsewhere</p>")
+    Post.objects.filter(slug="post-0").update(body_html="<p>Edited elsewhere</p>")
     assert "Text 0" in client.get("/posts/post-0/").content.decode()  # still this server's cached page
 
     other_server = RedisCache(location, {"KEY_PREFIX": prefix})

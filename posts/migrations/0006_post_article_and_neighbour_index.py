@@ -53,21 +53,12 @@ class Migration(migrations.Migration):
         migrations.RunPython(migrations.RunPython.noop, create_search_triggers),
         migrations.AddField(
             model_name="post",
-            name="article_html",
-            field=models.TextField(
-                blank=True,
-                editable=False,
-                help_text="What the post's page shows of it, rendered when it changes (article.py)",
-            ),
-        ),
-        migrations.AddField(
-            model_name="post",
-            name="article_meta",
+            name="article",
             field=models.JSONField(
                 blank=True,
                 default=dict,
                 editable=False,
-                help_text="Tag and category names and first image, for the page's metadata",
+                help_text="What the post's page shows around its body (article.py)",
             ),
         ),
         migrations.RunPython(create_search_triggers, migrations.RunPython.noop),
