@@ -28,7 +28,8 @@ from html import escape, unescape
 from django.conf import settings
 from django.db.models import Prefetch
 from django.template.defaultfilters import filesizeformat
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS
 from django.utils.html import strip_tags
 from taggit.models import Tag
 
@@ -73,9 +74,9 @@ def _header(post: Post, categories: list[Category]) -> str:
         links = " · ".join(_link(category_path(c.slug), c.name) for c in categories)
         parts.append(f'<p class="kicker">{links}</p>')
     parts.append(f"<h1>{escape(post.title)}</h1>")
-    dates = _time(post.date, "j F Y")
+    dates = _time(post.date)
     if post.lastmod and _day(post.lastmod) != _day(post.date):
-        dates += f" · updated {_time(post.lastmod, 'j F Y')}"
+        dates += f" · updated {_time(post.lastmod)}"
     parts.append(f'<p class="meta">{dates}</p>\n</header>')
     parts.append(_contents(post.body_html))
     return "\n".join(part for part in parts if part)
@@ -169,13 +170,15 @@ def _link(url: str, text: str) -> str:
     return f'<a href="{escape(url)}">{escape(text)}</a>'
 
 
-def _time(value, display: str) -> str:
+def _time(value: datetime) -> str:
+    """`value` as the site shows a date ("29 January 2024": the date filter's "j F Y", without
+    its cost, which was a tenth of an import's time)."""
     local = timezone.localtime(value)
-    return f'<time datetime="{dateformat.format(local, "Y-m-d")}">{dateformat.format(local, display)}</time>'
+    return f'<time datetime="{local:%Y-%m-%d}">{local.day} {MONTHS[local.month]} {local.year}</time>'
 
 
-def _day(value) -> str:
-    return dateformat.format(timezone.localtime(value), "Ymd")
+def _day(value: datetime):
+    return timezone.localtime(value).date()
 
 
 def _attachment_meta(attachment: Attachment) -> str:

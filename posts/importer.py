@@ -34,7 +34,7 @@ from .related import digests_paused, refresh_tag_digests
 from .rendering import Rendered, render, summarize
 
 BATCH_SIZE = 200
-LINK_ROWS_PER_STATEMENT = 500
+ROWS_PER_STATEMENT = 500
 PAGE_ID_PATH = re.compile(r"^/\d+$")
 ANALYZE_FROM = 1000  # posts written in one run
 SEARCH_INDEXES = ("posts_post_search_vector", "posts_post_search_title")  # posts/migrations/0004_search.py
@@ -455,7 +455,7 @@ class Loader:
         )
 
     def _link_attachments(self, attachments: BatchAttachments, pairs: list[tuple[Post, LegacyPost]]) -> None:
-        _insert_links(Attachment.posts.through, ("attachment", "post"), attachments.rows(pairs))
+        _insert_rows(Attachment.posts.through, ("attachment", "post"), attachments.rows(pairs))
 
     def _revision(self, post: Post, legacy: LegacyPost, html: str, when) -> Revision:
         return Revision(
@@ -477,12 +477,12 @@ class Loader:
             posts = [post for post, _ in pairs]
             Post.categories.through.objects.filter(post__in=posts).delete()
             TaggedPost.objects.filter(content_object__in=posts).delete()
-        _insert_links(
+        _insert_rows(
             Post.categories.through,
             ("post", "category"),
             [(post.pk, self._category(name).pk) for post, legacy in pairs for name in legacy.categories],
         )
-        _insert_links(
+        _insert_rows(
             TaggedPost,
             ("content_object", "tag"),
             [(post.pk, self._tag(name).pk) for post, legacy in pairs for name in legacy.tags],
@@ -518,10 +518,11 @@ class Loader:
         for post, legacy in pairs:
             for alias in legacy.aliases:
                 path = normalize_path(alias.path)
-                wanted[path] = Alias(path=path, post=post, kind=_alias_kind(alias, path))
+                wanted[path] = (post.pk, _alias_kind(alias, path))
         existing = set(Alias.objects.filter(path__in=wanted).values_list("path", flat=True))
-        new = [alias for path, alias in wanted.items() if path not in existing]
-        Alias.objects.bulk_create(new)
+        created = connection.ops.adapt_datetimefield_value(timezone.now())
+        new = [(path, post_id, kind, created) for path, (post_id, kind) in wanted.items() if path not in existing]
+        _insert_rows(Alias, ("path", "post", "kind", "created"), new)
         self.report.aliases_created += len(new)
 
     def _refresh_attachments(self, post: Post, legacy: LegacyPost) -> None:
@@ -548,20 +549,22 @@ class Loader:
                 self.report.broken_links.append({"post": slug, "link": link})
 
 
-def _insert_links(through, fields: tuple[str, str], rows: list[tuple[int, int]]) -> None:
-    """Insert link-table rows, many per statement; pairs already there are left alone.
+def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows of database-ready values, many per statement; rows whose unique values are
+    already there are left alone.
 
     Building a model instance per row (bulk_create) took most of an import's time.
     """
     rows = list(dict.fromkeys(rows))
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(through._meta.get_field(name).column) for name in fields)
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), LINK_ROWS_PER_STATEMENT):
-            chunk = rows[start : start + LINK_ROWS_PER_STATEMENT]
-            values = ", ".join(["(%s, %s)"] * len(chunk))
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
             cursor.execute(
-                f"INSERT INTO {quote(through._meta.db_table)} ({columns}) VALUES {values} ON CONFLICT DO NOTHING",
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+                f"VALUES {', '.join([placeholders] * len(chunk))} ON CONFLICT DO NOTHING",
                 [value for row in chunk for value in row],
             )
 
