@@ -1,10 +1,11 @@
 """The stored article of each post (posts/article.py), and the (status, date, id) index a post
 page finds its neighbours with.
 
-On PostgreSQL, the article made a post's row long enough that the small tsvectors a search reads
-for every match (`search_rank`, `search_title`: 0004) were moved out of the row into TOAST, where
-fetching them tripled the time to rank 1,500 matches. They are kept in the row (storage MAIN:
-compressed there, moved out only as a last resort), and made again so the rows take it.
+On PostgreSQL, the long texts of a post's row (body, its HTML and text, the article) can push the
+small tsvectors a search reads for every match (`search_rank`, `search_title`: 0004) out of the
+row into TOAST, as a first version of the article holding the body did: fetching them from there
+tripled the time to rank 1,500 matches. They are kept in the row (storage MAIN: compressed there,
+moved out only as a last resort), and made again so the rows take it.
 
 Posts written before this migration have none: their pages render it at each view, correctly but
 more slowly, until `manage.py rerender` stores it. SQLite adds a NOT NULL column by remaking the
