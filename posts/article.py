@@ -33,6 +33,7 @@ from django.utils.dates import MONTHS
 from django.utils.html import strip_tags
 from taggit.models import Tag
 
+from .cache import content_changed
 from .models import Attachment, Category, Post
 from .paths import paths_of
 
@@ -118,7 +119,7 @@ def store_all_articles() -> int:
 
 
 def live_article(post: Post) -> dict:
-    """The article of a post that has none stored, rendered now (three queries)."""
+    """The article of a post that has none stored, rendered now (four queries)."""
     source = _with_sources(Post.objects.filter(pk=post.pk)).get()
     return _article_from_prefetched(source)
 
@@ -190,7 +191,7 @@ def _attachment_meta(attachment: Attachment) -> str:
 
 
 def _post_saved(sender, instance: Post, update_fields, **kwargs) -> None:
-    if _paused.get() or (update_fields is not None and not set(update_fields) & set(SOURCE_FIELDS)):
+    if _paused.get() or (update_fields is not None and not _names(update_fields) & set(SOURCE_FIELDS)):
         return
     instance.article = live_article(instance)
     Post.objects.filter(pk=instance.pk).update(article=instance.article)
@@ -229,7 +230,28 @@ def _shown_item_deleted(sender, instance, **kwargs) -> None:
 def _author_saved(sender, instance, update_fields, **kwargs) -> None:
     """A user renamed: the posts they wrote name them in their metadata. (A login saves only its time.)"""
     if not _paused.get() and (update_fields is None or set(update_fields) & set(AUTHOR_FIELDS)):
-        store_articles(instance.posts.values_list("pk", flat=True))
+        _store_and_make_pages_stale(list(instance.posts.values_list("pk", flat=True)))
+
+
+def _author_deleting(sender, instance, **kwargs) -> None:
+    instance.authored_post_ids = list(instance.posts.values_list("pk", flat=True))  # set to NULL without a signal
+
+
+def _author_deleted(sender, instance, **kwargs) -> None:
+    if not _paused.get():
+        _store_and_make_pages_stale(instance.__dict__.pop("authored_post_ids", []))
+
+
+def _store_and_make_pages_stale(post_ids: list[int]) -> None:
+    """For changes the page cache does not watch (users)."""
+    if post_ids:
+        store_articles(post_ids)
+        content_changed()
+
+
+def _names(update_fields) -> set[str]:
+    """Field names of `update_fields`, which may give a foreign key by its attname ("author_id")."""
+    return {Post._meta.get_field(name).name for name in update_fields}
 
 
 def _post_ids_of(item) -> list[int]:
@@ -247,6 +269,8 @@ def connect_signals() -> None:
 
     post_save.connect(_post_saved, sender=Post, dispatch_uid="vdwiki-article-post")
     post_save.connect(_author_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="vdwiki-article-author")
+    pre_delete.connect(_author_deleting, sender=settings.AUTH_USER_MODEL, dispatch_uid="vdwiki-article-author-deleting")
+    post_delete.connect(_author_deleted, sender=settings.AUTH_USER_MODEL, dispatch_uid="vdwiki-article-author-deleted")
     for through in (Post.categories.through, TaggedPost, Attachment.posts.through):
         m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"vdwiki-article-{through.__name__}")
     for model in (Category, Tag, Attachment):

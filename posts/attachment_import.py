@@ -50,6 +50,7 @@ class AttachmentImporter:
         self.directory = Path(directory) if directory else None
         self.store_files = store_files
         self.stored_names: list[str] = []
+        self.stored_ids: list[int] = []
 
     def for_posts(self, batch: list[LegacyPost]) -> BatchAttachments:
         """Register the attachments of `batch` and store the files found for those not stored yet."""
@@ -106,4 +107,5 @@ class AttachmentImporter:
         attachment.content_type = content_type
         attachment.kind = Attachment.Kind.PDF if content_type == "application/pdf" else Attachment.Kind.IMAGE
         attachment.save(update_fields=["file", "size", "checksum", "content_type", "kind"])
+        self.stored_ids.append(attachment.pk)
         self.report.attachments_stored += 1

@@ -142,7 +142,10 @@ def import_dump(
         # all or nothing) are seen at once.
         rolled_back = dry_run or (strict and not report.ok)
         if not rolled_back and (report.created or report.updated or any(report.counts())):
-            _after_bulk_write(large=len(report.created) + len(report.updated) >= ANALYZE_FROM)
+            _after_bulk_write(
+                large=len(report.created) + len(report.updated) >= ANALYZE_FROM,
+                stored_attachments=loader.attachments.stored_ids,
+            )
     if strict and report.failed:
         report.aborted = report.aborted or f"--strict: {len(report.failed)} file(s) failed, nothing was written"
     run.finished = timezone.now()
@@ -152,14 +155,18 @@ def import_dump(
     return report
 
 
-def _after_bulk_write(*, large: bool) -> None:
-    """Bulk writes send no signals: remake the tags' digests and make cached pages stale by hand.
+def _after_bulk_write(*, large: bool, stored_attachments: list[int]) -> None:
+    """Bulk writes send no signals: remake the tags' digests, store again the articles of every
+    post showing an attachment stored in this run (posts not in the dump among them), and make
+    cached pages stale by hand.
     After a large import on PostgreSQL, do at once what autovacuum would do minutes later: move
     the search indexes' pending entries into the indexes proper (until then every search reads
     them all) and refresh the planner's statistics (until then it may scan every post instead of
     using an index).
     Both are for speed alone: a database role that may not run them only gets a warning."""
     refresh_tag_digests()
+    if stored_attachments:
+        store_articles(Post.objects.filter(attachments__in=stored_attachments).values_list("pk", flat=True))
     transaction.on_commit(bump_content_version)
     if not (large and connection.vendor == "postgresql"):
         return
@@ -522,7 +529,7 @@ class Loader:
         existing = set(Alias.objects.filter(path__in=wanted).values_list("path", flat=True))
         created = connection.ops.adapt_datetimefield_value(timezone.now())
         new = [(path, post_id, kind, created) for path, (post_id, kind) in wanted.items() if path not in existing]
-        _insert_rows(Alias, ("path", "post", "kind", "created"), new)
+        _insert_rows(Alias, ("path", "post", "kind", "created"), new, skip_existing=False)
         self.report.aliases_created += len(new)
 
     def _refresh_attachments(self, post: Post, legacy: LegacyPost) -> None:
@@ -549,9 +556,9 @@ class Loader:
                 self.report.broken_links.append({"post": slug, "link": link})
 
 
-def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple], *, skip_existing: bool = True) -> None:
     """Insert rows of database-ready values, many per statement; rows whose unique values are
-    already there are left alone.
+    already there are left alone, or raise IntegrityError unless `skip_existing`.
 
     Building a model instance per row (bulk_create) took most of an import's time.
     """
@@ -564,7 +571,7 @@ def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
             chunk = rows[start : start + ROWS_PER_STATEMENT]
             cursor.execute(
                 f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
-                f"VALUES {', '.join([placeholders] * len(chunk))} ON CONFLICT DO NOTHING",
+                f"VALUES {', '.join([placeholders] * len(chunk))}{' ON CONFLICT DO NOTHING' if skip_existing else ''}",
                 [value for row in chunk for value in row],
             )
 

@@ -128,9 +128,8 @@ def parse_query(text: str) -> ParsedQuery:
 
 class SearchResults:
     """The published posts that match a query, best first, for Django's Paginator: `count()`
-    is one query; a slice is one query for its posts and their snippets (`post.snippet`, safe
-    HTML with the query's words in <mark>; SQLite makes them in a second query) and one for
-    their categories."""
+    is one query; a slice is one query for its posts, one for their snippets (`post.snippet`,
+    safe HTML with the query's words in <mark>) and one for their categories."""
 
     def __init__(self, query: ParsedQuery, posts: QuerySet):
         self.query = query
@@ -262,9 +261,22 @@ class PostgresSearch:
 
     @classmethod
     def page(cls, posts: QuerySet, query: ParsedQuery, start: int, stop: int) -> list[Post]:
-        """One query: PostgreSQL makes the snippets (`post.snippet`) of the page's posts only,
-        after sorting every match, as ts_headline is costly."""
         tsquery = cls.tsquery(query)
+        ranked = (
+            cls.matching(posts, query)
+            .annotate(title_hit=SearchVectorExact(PG_TITLE, tsquery), rank=SearchRank(PG_RANK, tsquery, PG_WEIGHTS))
+            .order_by("-title_hit", "-rank", "-date", "-pk")
+        )
+        page = list(ranked.only(*PAGE_FIELDS)[start:stop])
+        snippets = cls.snippets([post.pk for post in page], tsquery, posts.db)
+        for post in page:
+            post.snippet = snippets.get(post.pk, "")
+        return page
+
+    @staticmethod
+    def snippets(ids: list[int], tsquery, alias: str) -> dict[int, str]:
+        """The snippets of the page's posts, in a query of their own: made in the page's query,
+        ts_headline would run for every post the page's OFFSET skips too."""
         headline = SearchHeadline(
             Left("body_text", PG_HEADLINE_CHARS),
             tsquery,
@@ -276,13 +288,9 @@ class PostgresSearch:
             max_fragments=2,
             fragment_delimiter=" … ",
         )
-        ranked = (
-            cls.matching(posts, query)
-            .annotate(title_hit=SearchVectorExact(PG_TITLE, tsquery), rank=SearchRank(PG_RANK, tsquery, PG_WEIGHTS))
-            .order_by("-title_hit", "-rank", "-date", "-pk")
-            .annotate(snippet=headline)
+        return dict(
+            Post.objects.using(alias).filter(pk__in=ids).annotate(snippet=headline).values_list("pk", "snippet")
         )
-        return list(ranked.only(*PAGE_FIELDS)[start:stop])
 
     @staticmethod
     def similar(posts: QuerySet, terms: dict[str, bool]) -> QuerySet:

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from taggit.models import Tag
 
 from posts.article import live_article
+from posts.cache import bump_content_version
 from posts.importer import import_dump
 from posts.models import Attachment, Category, Post, Revision
 
@@ -235,3 +236,49 @@ def test_the_contents_show_headings_as_written():
         "Calcium not bold",
         "\u201cQuoted\u201d \u2018words\u2019",
     ]
+
+
+def test_a_deleted_author_is_no_longer_named(django_user_model):
+    author = django_user_model.objects.create(username="ann")
+    make_post(author=author)
+
+    author.delete()
+
+    assert Post.objects.get(slug="a-post").article["author"] == ""
+
+
+def test_a_renamed_author_makes_cached_pages_stale(django_user_model, django_capture_on_commit_callbacks):
+    author = django_user_model.objects.create(username="ann")
+    make_post(author=author)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        author.first_name = "Ann"
+        author.save()
+
+    assert Post.objects.get(slug="a-post").article["author"] == "Ann"
+    assert bump_content_version in callbacks
+
+
+def test_a_save_naming_a_foreign_key_by_its_column_stores_the_article(django_user_model):
+    post = make_post()
+    post.author = django_user_model.objects.create(username="ann")
+    post.save(update_fields=["author_id"])
+
+    assert Post.objects.get(slug="a-post").article["author"] == "ann"
+
+
+def test_an_attachment_stored_by_a_later_import_shows_on_posts_not_in_that_dump(dump, tmp_path):
+    image = "https://d1bk1kqxc0sym.cloudfront.net/attachments/png/shared.png"
+    write(dump, "a.md", post_file(slug="a", body=f"![x]({image})"))
+    write(dump, "b.md", post_file(slug="b", body=f"![x]({image})"))
+    import_dump(dump)
+    (dump / "b.md").unlink()
+    files = tmp_path / "cdn"
+    (files / "png").mkdir(parents=True)
+    (files / "png" / "shared.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+
+    import_dump(dump, attachments_dir=files)
+
+    stored = Attachment.objects.get().file.url
+    assert Post.objects.get(slug="b").article["image"] == stored
+    assert shown("b")["attachments"] == ["shared.png Image, 72\xa0bytes"]
