@@ -255,11 +255,9 @@ def _names(update_fields) -> set[str]:
 
 
 def _post_ids_of(item) -> list[int]:
-    if isinstance(item, Category):
-        return list(item.posts.values_list("pk", flat=True))
-    if isinstance(item, Attachment):
-        return list(item.posts.values_list("pk", flat=True))
-    return list(Post.objects.filter(tags=item).values_list("pk", flat=True))
+    """The posts showing a category, attachment (both have `posts`) or tag (taggit's has none)."""
+    posts = Post.objects.filter(tags=item) if isinstance(item, Tag) else item.posts
+    return list(posts.values_list("pk", flat=True))
 
 
 def connect_signals() -> None:
