@@ -574,3 +574,29 @@ def test_a_markdown_image_with_a_non_ascii_name_uses_the_stored_copy():
     url = "https://d1bk1kqxc0sym.cloudfront.net/attachments/jpeg/café.jpg"
     html = render(f"![a]({url})", attachments={url: "/media/attachments/jpeg/cafe.jpg"}).html
     assert '<img src="/media/attachments/jpeg/cafe.jpg"' in html
+
+
+def test_the_plain_text_holds_the_words_a_reader_sees_and_no_markup():
+    result = render(
+        "{{< toc >}}\n\n# Head &amp; shoulders\n\n"
+        'A [link > here](/x "a>b") and `a<b>`, <abbr title="x>y">abbr</abbr>.<br>next&nbsp;line\n\n'
+        "- one\n- two\n\n<!-- hidden -->\n\n| a | b |\n|---|---|\n| c | d |"
+    )
+    assert result.text == "Head & shoulders A link > here and a<b>, abbr. next line one two a b c d"
+
+
+def test_an_inline_rule_added_after_rendering_is_tried_where_it_can_match():
+    from posts.rendering.goldmark import _build_markdown
+
+    def percent(state, silent):
+        if state.src[state.pos] != "%":
+            return False
+        if not silent:
+            state.push("text", "", 0).content = " per cent"
+        state.pos += 1
+        return True
+
+    md = _build_markdown(linkify=False)
+    assert md.render("5% *more*") == "<p>5% <em>more</em></p>\n"
+    md.inline.ruler.push("percent", percent)
+    assert md.render("5% *more*") == "<p>5 per cent <em>more</em></p>\n"
