@@ -10,7 +10,6 @@ import html
 import re
 from collections.abc import Mapping
 
-
 from posts.legacy import remnants
 
 from .goldmark import to_html
