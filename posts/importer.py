@@ -9,14 +9,14 @@ name and the reason, and nothing of it is written.
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 
 from django.db import DatabaseError, IntegrityError, connection, reset_queries, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import DateTimeField, F, JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.models import Tag
@@ -396,9 +396,11 @@ class Loader:
             )
             post.article = self._article(post, legacy, attachments, now)
             posts.append(post)
-        Post.objects.bulk_create(posts)
+        _insert_instances(posts)
         by_slug = {post.slug: post for post in posts}
-        Revision.objects.bulk_create(
+        for slug, pk in Post.objects.filter(slug__in=by_slug).values_list("slug", "pk"):
+            by_slug[slug].pk = pk
+        _insert_instances(
             [self._revision(by_slug[legacy.slug], legacy, rendered[legacy.slug].html, now) for legacy in batch]
         )
         created = Post.objects.filter(pk__in=[post.pk for post in posts])
@@ -574,6 +576,35 @@ def _insert_rows(model, fields: tuple[str, ...], rows: list[tuple], *, skip_exis
                 f"VALUES {', '.join([placeholders] * len(chunk))}{' ON CONFLICT DO NOTHING' if skip_existing else ''}",
                 [value for row in chunk for value in row],
             )
+
+
+def _insert_instances(instances: list) -> None:
+    """Insert new model instances (without their primary keys) as rows, like bulk_create.
+
+    bulk_create prepares every value of every row through each field's layers of conversion:
+    for 15,000 posts and their revisions, a tenth of the import's time.
+    """
+    fields = [field for field in type(instances[0])._meta.concrete_fields if not field.primary_key]
+    prepared = [(field.attname, _db_value(field)) for field in fields]
+    rows = [tuple(to_db(getattr(instance, attname)) for attname, to_db in prepared) for instance in instances]
+    _insert_rows(type(instances[0]), tuple(field.name for field in fields), rows, skip_existing=False)
+
+
+def _db_value(field) -> Callable:
+    """What makes a value of `field` ready for the database, for the field types of Post and
+    Revision: get_db_prep_save's result, in one step."""
+    if isinstance(field, JSONField):
+        return lambda value: connection.ops.adapt_json_value(value, field.encoder)
+    if isinstance(field, DateTimeField):
+        return connection.ops.adapt_datetimefield_value
+    if field.choices:
+        return lambda value: str(value)  # a TextChoices member as its value
+    if field.get_internal_type() not in _PLAIN_FIELD_TYPES:
+        raise TypeError(f"{field} needs its own conversion")
+    return lambda value: value
+
+
+_PLAIN_FIELD_TYPES = {"CharField", "SlugField", "TextField", "ForeignKey", "PositiveIntegerField"}
 
 
 def _name(item: Prepared | Unchanged) -> str:
