@@ -1,13 +1,16 @@
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import path, reverse
 from django.utils.html import format_html
 from markdownx.widgets import AdminMarkdownxWidget
+from taggit.models import Tag
 
-from .models import Alias, Attachment, Category, ImportRun, Post, Revision
-
-REVISED_FIELDS = {"title", "slug", "body", "categories", "tags"}
+from . import admin_views, workflow
+from .aliases import normalize_path
+from .forms import PostForm
+from .models import Alias, Attachment, Category, ImportRun, Post, PostAction, PostInReview, Revision
 
 
 class AliasInline(admin.TabularInline):
@@ -17,36 +20,117 @@ class AliasInline(admin.TabularInline):
     readonly_fields = ["created"]
 
 
-class RevisionInline(admin.TabularInline):
-    model = Revision
-    extra = 0
-    fields = ["created", "author", "source", "message", "title"]
-    readonly_fields = fields
-    can_delete = False
-    ordering = ["-created", "-id"]
-    show_change_link = True
+class TagFilter(admin.SimpleListFilter):
+    """By tag: the most used ones offered, any other reached by its slug in the URL (a site has
+    thousands of tags; a filter listing them all would be longer than the page)."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    title = "tag"
+    parameter_name = "tag"
+    OFFERED = 30
+
+    def lookups(self, request, model_admin):
+        tags = Tag.objects.annotate(uses=Count("posts_taggedpost_items")).order_by("-uses", "name")
+        offered = [(tag.slug, tag.name) for tag in tags[: self.OFFERED]]
+        chosen = self.value()
+        if chosen and chosen not in dict(offered):
+            offered += [(tag.slug, tag.name) for tag in Tag.objects.filter(slug=chosen)]
+        return offered
+
+    def queryset(self, request, queryset):
+        return queryset.filter(tags__slug=self.value()) if self.value() else queryset
+
+
+class StateFilter(admin.SimpleListFilter):
+    """By workflow state: a published post with changes waiting counts as published and as the
+    state of its changes."""
+
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [(state.value, state.label) for state in Post.Status] + [("pending", "Published, with changes")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "pending":
+            return queryset.filter(status=Post.Status.PUBLISHED).exclude(pending_status="")
+        if value in (Post.Status.DRAFT, Post.Status.IN_REVIEW, Post.Status.SCHEDULED):
+            return queryset.in_state(value)
+        return queryset.filter(status=value) if value else queryset
+
+
+class WorkflowAdmin(admin.ModelAdmin):
+    """What the post list and the review queue share: the state column and the bulk moves."""
+
+    list_select_related = ["author"]
+    show_full_result_count = False
+    actions = ["submit_selected", "approve_selected", "publish_selected", "unpublish_selected"]
+
+    @admin.display(description="State", ordering="status")
+    def state(self, post):
+        text = workflow.describe_state(post).capitalize()
+        if workflow.state_of(post) == Post.Status.SCHEDULED and post.publish_at:
+            return f"{text} for {post.publish_at:%Y-%m-%d %H:%M}"
+        return text
+
+    def _bulk(self, request, queryset, move, done: str):
+        moved, refused = 0, []
+        for post in queryset:
+            try:
+                move(post, by=request.user)
+                moved += 1
+            except admin_views.REFUSALS as error:
+                refused.append(admin_views.refusal_text(error))
+        if moved:
+            self.message_user(request, f"{moved} post(s) {done}.", messages.SUCCESS)
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
+
+    @admin.action(description="Submit the selected posts for review")
+    def submit_selected(self, request, queryset):
+        self._bulk(request, queryset, workflow.submit, "submitted for review")
+
+    @admin.action(description="Approve and publish the selected posts", permissions=["review"])
+    def approve_selected(self, request, queryset):
+        self._bulk(request, queryset, workflow.approve, "approved and published")
+
+    @admin.action(description="Publish the selected posts now", permissions=["publish"])
+    def publish_selected(self, request, queryset):
+        self._bulk(request, queryset, workflow.publish, "published")
+
+    @admin.action(description="Unpublish the selected posts", permissions=["publish"])
+    def unpublish_selected(self, request, queryset):
+        self._bulk(request, queryset, workflow.unpublish, "unpublished")
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("posts.review_post")
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("posts.publish_post")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # posts are deleted through the workflow, keeping revisions
+        return actions
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
-    list_display = ["title", "status", "date", "tiki_page_id", "updated"]
-    list_filter = ["status", "categories", "date"]
+class PostAdmin(WorkflowAdmin):
+    form = PostForm
+    list_display = ["title", "state", "author", "date", "tiki_page_id", "updated"]
+    list_filter = [StateFilter, "categories", TagFilter, ("author", admin.RelatedOnlyFieldListFilter), "date"]
     search_fields = ["title", "slug", "=tiki_page_id"]
+    search_help_text = "Title, slug, legacy page id, or a pasted URL of the site or the old wiki."
     date_hierarchy = "date"
     autocomplete_fields = ["categories", "author"]
-    readonly_fields = ["live_revision", "latest_revision", "created", "updated", "legacy_metadata_pretty"]
+    readonly_fields = ["state", "created", "updated", "legacy_metadata_pretty"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [AliasInline, RevisionInline]
+    inlines = [AliasInline]
     list_per_page = 50
-    show_full_result_count = False
     fieldsets = [
-        (None, {"fields": ["title", "slug", "body", "categories", "tags", "status", "author"]}),
-        ("Dates", {"fields": ["date", "lastmod", "created", "updated"]}),
+        (None, {"fields": ["title", "slug", "body", "categories", "tags", "message", "based_on"]}),
+        ("Details", {"fields": ["state", "author", "date", "lastmod", "created", "updated"]}),
         ("Legacy", {"classes": ["collapse"], "fields": ["tiki_page_id", "legacy_metadata_pretty"]}),
-        ("Revisions", {"fields": ["live_revision", "latest_revision"]}),
     ]
 
     def get_queryset(self, request):
@@ -56,18 +140,19 @@ class PostAdmin(admin.ModelAdmin):
         return posts.filter(author=request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        """Only those who may publish set a post's status; only those who edit others' posts its author."""
+        """Only those who edit others' posts set a post's author."""
         fields = list(self.readonly_fields)
-        if not request.user.has_perm("posts.publish_post"):
-            fields.append("status")
         if not request.user.has_perm("posts.change_others_post"):
             fields.append("author")
         return fields
 
-    def save_model(self, request, obj, form, change):
-        if not change and obj.author_id is None:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return workflow.may_edit(request.user, obj) and obj.status != Post.Status.DELETED
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the workflow's delete keeps the revisions and answers 410; see the Delete move
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "body":
@@ -78,11 +163,126 @@ class PostAdmin(admin.ModelAdmin):
     def legacy_metadata_pretty(self, post):
         return format_html("<pre>{}</pre>", json.dumps(post.legacy_metadata, indent=2, ensure_ascii=False))
 
+    def save_model(self, request, obj, form, change):
+        """The content goes through the workflow as a revision; the other fields are the post's own."""
+        data = form.cleaned_data
+        if not change:
+            workflow.create(by=request.user, content=form.content(), message=data["message"], post=obj)
+            return
+        own_fields = [name for name in ("author", "date", "lastmod", "tiki_page_id") if name in form.changed_data]
+        if own_fields:
+            saved = Post.objects.get(pk=obj.pk)
+            for name in own_fields:
+                setattr(saved, name, getattr(obj, name))
+            saved.save(update_fields=[*own_fields, "updated"])
+        workflow.edit(obj, by=request.user, content=form.content(), based_on=data["based_on"], message=data["message"])
+        obj.refresh_from_db()
+
     def save_related(self, request, form, formsets, change):
-        """Every change to the content is a revision; taken here, once tags and categories are saved."""
-        super().save_related(request, form, formsets, change)
-        if not change or REVISED_FIELDS & set(form.changed_data):
-            form.instance.record_revision(by=request.user, source=Revision.Source.EDITOR)
+        # Not form.save_m2m(): categories and tags are content, set by the workflow with the revision.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def get_search_results(self, request, queryset, search_term):
+        """A pasted address finds its post: /posts/<slug>/, a legacy URL, or any alias."""
+        slug, path = admin_views.post_address(search_term)
+        if slug or path:
+            found = queryset.filter(slug=slug) if slug else queryset.filter(aliases__path=normalize_path(*path))
+            if found.exists():
+                return found, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:post_id>/move/", view(admin_views.move), name="posts_post_move"),
+            path("<int:post_id>/revisions/", view(admin_views.revisions), name="posts_post_revisions"),
+            path("<int:post_id>/compare/", view(admin_views.compare), name="posts_post_compare"),
+            path("<int:post_id>/restore/<int:revision_id>/", view(admin_views.restore), name="posts_post_restore"),
+            path("<int:post_id>/preview/", view(admin_views.preview), name="posts_post_preview"),
+            *super().get_urls(),
+        ]
+
+    def history_view(self, request, object_id, extra_context=None):
+        return admin_views.revisions(request, int(object_id))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        post = self.get_object(request, object_id)
+        extra = admin_views.workflow_context(request, post) if post else {}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+@admin.register(PostInReview)
+class ReviewQueueAdmin(WorkflowAdmin):
+    """Posts waiting for a moderator, the longest-waiting first."""
+
+    list_display = ["title", "state", "author", "submitted_at", "review_links"]
+    list_filter = ["categories", ("author", admin.RelatedOnlyFieldListFilter), "submitted_at"]
+    search_fields = ["title", "slug"]
+    ordering = ["submitted_at", "pk"]
+    list_display_links = None
+    actions = ["approve_selected"]
+
+    def get_queryset(self, request):
+        return Post.objects.in_review().select_related("author")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {"title": "Review queue: posts waiting for a moderator", **(extra_context or {})}
+        )
+
+    @admin.display(description="Review")
+    def review_links(self, post):
+        change = reverse("admin:posts_post_change", args=[post.pk])
+        compare = reverse("admin:posts_post_compare", args=[post.pk])
+        if post.live_revision_id:
+            return format_html('<a href="{}">Open</a> · <a href="{}">Changes since live</a>', change, compare)
+        return format_html('<a href="{}">Open</a>', change)
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("posts.review_post")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("posts.review_post")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PostAction)
+class PostActionAdmin(admin.ModelAdmin):
+    """The site's audit log: every workflow move, who made it and when."""
+
+    list_display = ["created", "user", "action", "post_link", "from_state", "to_state", "comment"]
+    list_filter = ["action", ("user", admin.RelatedOnlyFieldListFilter), "created"]
+    list_select_related = ["user"]
+    search_fields = ["post_title", "comment"]
+    date_hierarchy = "created"
+    show_full_result_count = False
+    list_per_page = 100
+
+    @admin.display(description="Post", ordering="post_title")
+    def post_link(self, action):
+        if action.post_id is None:
+            return action.post_title
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:posts_post_revisions", args=[action.post_id]), action.post_title
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Revision)
@@ -92,11 +292,15 @@ class RevisionAdmin(admin.ModelAdmin):
     list_select_related = ["post", "author"]
     search_fields = ["title", "slug", "message"]
     raw_id_fields = ["post", "author"]
+    show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -144,15 +348,29 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
-    list_display = ["source", "started", "finished", "dry_run", "succeeded", "summary"]
+    list_display = ["source", "started", "finished", "user", "dry_run", "succeeded", "summary"]
     list_filter = ["succeeded", "dry_run"]
+    list_select_related = ["user"]
     readonly_fields = [f.name for f in ImportRun._meta.fields if f.name != "report"] + ["report_pretty"]
     exclude = ["report"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(admin_views.import_dump_view)
+        return [path("upload/", view, name="posts_importrun_upload"), *super().get_urls()]
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("posts.import_dump")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("posts.import_dump")
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description="Summary")

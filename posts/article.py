@@ -56,7 +56,7 @@ def article_of(
     with repeats) and this date of its live revision."""
     categories = sorted({c.pk: c for c in categories}.values(), key=lambda c: c.name)
     tags = sorted({t.pk: t for t in tags}.values(), key=lambda t: (t.name.casefold(), t.pk))
-    attachments = sorted({a.legacy_url: a for a in attachments}.values(), key=lambda a: a.legacy_url)
+    attachments = sorted({a.pk: a for a in attachments}.values(), key=lambda a: a.legacy_url or a.file.name)
     return {
         "header": _header(post, categories),
         "footer": _footer(tags, attachments),

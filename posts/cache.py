@@ -21,6 +21,8 @@ from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
+from .scheduling import publish_if_due
+
 VERSION_KEY = "vdwiki:content-version"
 PAGE_TTL = 300
 
@@ -95,6 +97,7 @@ def serve_cached_pages(application):
     def serve(environ, start_response):
         request = WSGIRequest(environ)
         if _cacheable(request):
+            publish_if_due()
             try:
                 _key, _version, entry = _lookup(request)
             except DisallowedHost:

@@ -61,6 +61,7 @@ class ImportReport:
     attachments_refused: list[str] = field(default_factory=list)
     broken_links: list[dict] = field(default_factory=list)
     aborted: str = ""
+    run_id: int | None = None  # its ImportRun
 
     def counts(self) -> tuple[int, int, int]:
         return self.aliases_created, self.attachments_registered, self.attachments_stored
@@ -112,8 +113,10 @@ def import_dump(
     progress: bool = False,
     batch_size: int = BATCH_SIZE,
     workers: int | None = None,
+    name: str | None = None,
 ) -> ImportReport:
-    """Import a dump (directory, .zip or .tar.gz of .md files) and record the run.
+    """Import a dump (directory, .zip or .tar.gz of .md files) and record the run, under `name`
+    if given (an uploaded file's own name rather than where it was saved).
 
     `dry_run` does all the work inside a transaction that is rolled back and copies no file;
     `strict` writes nothing at all when any file fails; `force` overwrites posts edited in the
@@ -121,8 +124,9 @@ def import_dump(
     `workers` processes (default: one per CPU).
     """
     workers = (os.cpu_count() or 1) if workers is None else workers
-    report = ImportReport(source=str(source), dry_run=dry_run)
-    run = ImportRun.objects.create(source=str(source), dry_run=dry_run, forced=force, strict=strict, user=user)
+    report = ImportReport(source=name or str(source), dry_run=dry_run)
+    run = ImportRun.objects.create(source=report.source, dry_run=dry_run, forced=force, strict=strict, user=user)
+    report.run_id = run.pk
     loader = Loader(report, attachments_dir=attachments_dir, force=force, user=user, store_files=not dry_run)
     all_or_nothing = dry_run or strict
     try:

@@ -2,14 +2,17 @@
 
 markdownx serves them to anyone by default: an open Markdown renderer and an open upload
 endpoint. The preview goes through `posts.models.preview_html` (MARKDOWNX_MARKDOWNIFY_FUNCTION),
-so it shows exactly what the public page will.
+so it shows exactly what the public page will. Uploads go to our own view (uploads.py), which
+checks rights and content and stores them as Attachments.
 """
 
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path
-from markdownx.views import ImageUploadView, MarkdownifyView
+from markdownx.views import MarkdownifyView
+
+from . import uploads
 
 
 def staff_only(view):
@@ -23,6 +26,6 @@ def staff_only(view):
 
 
 urlpatterns = [
-    path("upload/", staff_only(ImageUploadView.as_view()), name="markdownx_upload"),
+    path("upload/", uploads.upload, name="markdownx_upload"),
     path("markdownify/", staff_only(MarkdownifyView.as_view()), name="markdownx_markdownify"),
 ]

@@ -1,6 +1,7 @@
 """vdwiki's content: posts, their revisions, categories, legacy aliases and attachments."""
 
 import hashlib
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -20,6 +21,17 @@ from .rendering import Rendered, render, summarize
 class PostQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Post.Status.PUBLISHED)
+
+    def in_review(self):
+        """Posts whose latest revision waits for a moderator: new posts and changes to live ones."""
+        return self.in_state("in_review")
+
+    def scheduled(self):
+        return self.in_state("scheduled")
+
+    def in_state(self, state: str):
+        """Posts whose latest revision is in `state`: those in it and published ones with changes in it."""
+        return self.filter(models.Q(status=state) | models.Q(status=Post.Status.PUBLISHED, pending_status=state))
 
     def existing(self):
         """Every post but the deleted ones (whose URLs answer 410)."""
@@ -80,9 +92,9 @@ LISTING_FIELDS = ["title", "slug", "date", "status"]
 
 
 class Post(models.Model):
-    """A post. Its content fields hold what readers see (the live revision, or the latest one
-    while the post has never been published); `latest_revision` may be ahead of it while an
-    edit awaits review."""
+    """A post. Its content fields hold its latest revision, except while it is published with
+    unpublished changes (`pending_status`): they then hold the live revision, what readers see,
+    and `latest_revision` is ahead of them. posts/workflow.py moves posts between states."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -109,6 +121,16 @@ class Post(models.Model):
     categories = models.ManyToManyField(Category, blank=True, related_name="posts")
     tags = TaggableManager(through=TaggedPost, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT, db_index=True)
+    pending_status = models.CharField(
+        "unpublished changes",
+        max_length=20,
+        choices=[(s.value, s.label) for s in (Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED)],
+        blank=True,
+        editable=False,
+        help_text="Where the latest revision of a published post stands while readers still see the live one",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    publish_at = models.DateTimeField("scheduled for", null=True, blank=True, editable=False, db_index=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
     )
@@ -171,7 +193,8 @@ class Post(models.Model):
     def record_revision(self, *, by, source: str, message: str = "") -> "Revision":
         """Snapshot the post's current content as a new revision (re-rendering its body).
 
-        Until the review workflow decides otherwise, a published post's new revision is live.
+        For changes that skip review, as the import's: a published post's new revision is live.
+        Editors' changes go through posts/workflow.py.
         """
         self.set_rendered(render_body(self.body))
         categories = [category.name for category in self.categories.all()]
@@ -216,6 +239,15 @@ class Post(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
+class PostInReview(Post):
+    """The moderation queue in the admin: posts whose latest revision waits for a moderator."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "post in review"
+        verbose_name_plural = "review queue"
+
+
 class Revision(models.Model):
     """A full snapshot of a post's content, never changed once written."""
 
@@ -244,6 +276,44 @@ class Revision(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.get_source_display()}, {self.created:%Y-%m-%d %H:%M})"
+
+
+class PostAction(models.Model):
+    """One step of a post's workflow, for its history and the site's audit log."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        EDIT = "edit", "Edited"
+        RESTORE = "restore", "Restored a revision"
+        SUBMIT = "submit", "Submitted for review"
+        APPROVE = "approve", "Approved"
+        SCHEDULE = "schedule", "Scheduled"
+        SEND_BACK = "send_back", "Sent back"
+        PUBLISH = "publish", "Published"
+        PUBLISH_SCHEDULED = "publish_scheduled", "Published at its scheduled time"
+        UNPUBLISH = "unpublish", "Unpublished"
+        DELETE = "delete", "Deleted"
+        UNDELETE = "undelete", "Undeleted"
+
+    # The log outlives a post removed from the database; its title says what it was.
+    post = models.ForeignKey(Post, null=True, on_delete=models.SET_NULL, related_name="actions")
+    post_title = models.CharField(max_length=500)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action, db_index=True)
+    from_state = models.CharField(max_length=20, choices=Post.Status, blank=True)
+    to_state = models.CharField(max_length=20, choices=Post.Status)
+    revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    comment = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["post", "-created"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.post_title}"
 
 
 class AliasQuerySet(models.QuerySet):
@@ -284,6 +354,14 @@ class Alias(models.Model):
 
 
 class AttachmentQuerySet(models.QuerySet):
+    def uploads_shown_in(self, body: str):
+        """The uploaded attachments a Markdown body shows."""
+        prefix = settings.MEDIA_URL + Attachment.file.field.upload_to
+        names = re.findall(re.escape(prefix) + r"(uploads/[^\s)\"'<>]+)", body)
+        if not names:
+            return self.none()
+        return self.filter(legacy_url=None, file__in=[Attachment.file.field.upload_to + name for name in names])
+
     def stored_urls(self, legacy_urls) -> dict[str, str]:
         """Map each legacy URL we hold a stored copy of to the copy's URL."""
         if not legacy_urls:
@@ -300,7 +378,7 @@ class Attachment(models.Model):
         PDF = "pdf", "PDF"
         OTHER = "other", "Other"
 
-    legacy_url = models.URLField(max_length=1000, unique=True)
+    legacy_url = models.URLField(max_length=1000, unique=True, null=True, blank=True, help_text="None for an upload")
     file = models.FileField(upload_to="attachments/", max_length=500, blank=True)
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.OTHER)
     content_type = models.CharField(max_length=100, blank=True)
@@ -315,7 +393,7 @@ class Attachment(models.Model):
         ordering = ["legacy_url"]
 
     def __str__(self):
-        return self.legacy_url.rsplit("/", 1)[-1]
+        return (self.legacy_url or self.file.name).rsplit("/", 1)[-1]
 
     @property
     def url(self) -> str:

@@ -19,4 +19,5 @@ urlpatterns = [
     path("archive/<int:year>/", views.archive, name="archive-year"),
     path("archive/<int:year>/<int:month>/", views.archive, name="archive-month"),
     path("search/", cached_page(search.search_view), name="search"),
+    path("preview/<str:token>/", views.preview, name="preview"),
 ]

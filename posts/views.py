@@ -15,9 +15,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import ListView, TemplateView
 from taggit.models import Tag
 
+from . import previews
 from .article import live_article
 from .cache import cached_page
-from .models import Alias, Category, Post
+from .models import Alias, Category, Post, Revision
 from .paths import path_of
 from .related import related_posts
 from .search import similar_posts
@@ -83,12 +84,30 @@ def post_detail(request, slug):
         raise Http404("No post here.")
     if not post.article:
         post.article = live_article(post)
+    return _post_page(request, post)
+
+
+def preview(request, token):
+    """A revision as its page will show it once published, through a signed link (previews.py)."""
+    try:
+        revision, until = previews.revision_of(token)
+    except previews.InvalidPreviewLink as error:
+        return render(request, "posts/preview_invalid.html", {"reason": str(error)}, status=404)
+    response = _post_page(request, previews.post_as_revision(revision), preview=revision, until=until)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _post_page(request, post: Post, preview: Revision | None = None, until: datetime | None = None):
     canonical_url = request.build_absolute_uri(post.get_absolute_url())
     image = post.article.get("image")
     image_url = request.build_absolute_uri(image) if image else ""
     modified = datetime.fromisoformat(post.article["modified"]) if post.article["modified"] else post.lastmod
     context = {
         "post": post,
+        "preview": preview,
+        "preview_until": until,
         "canonical_url": canonical_url,
         "image_url": image_url,
         "modified": modified,

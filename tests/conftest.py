@@ -1,9 +1,15 @@
+import importlib
 import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+
+from posts import scheduling
 
 CORPUS = Path(os.environ.get("VDWIKI_CORPUS", Path(settings.BASE_DIR).parent / "shared" / "corpus"))
 CORPUS_POSTS = CORPUS / "posts"
@@ -25,11 +31,45 @@ def corpus_dump(tmp_path):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with no cached pages (the database is rolled back between tests, the cache is not)."""
+    """Each test starts with no cached pages and no schedule read (the database is rolled back
+    between tests, the cache is not)."""
     cache.clear()
+    scheduling.forget()
+    # Each test's database starts with nothing scheduled; a request need not look.
+    cache.set(scheduling.NEXT_DUE_KEY, scheduling.NOTHING_SCHEDULED, timeout=None)
 
 
 @pytest.fixture(autouse=True)
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def roles():
+    """The role groups, as migrations 0002 and 0007 make them. A transactional test's flush keeps
+    what post_migrate makes (permissions) but not what data migrations made: made again then."""
+    if not Group.objects.filter(name="Admin").exists():
+        state = MigrationLoader(connection).project_state(("posts", "0007_workflow"))
+        importlib.import_module("posts.migrations.0002_roles").create_roles(state.apps, None)
+        importlib.import_module("posts.migrations.0007_workflow").grant_audit_log(state.apps, None)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (its own browser download cannot work here)."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
+    # ordinary synchronous ones, made between browser steps.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()

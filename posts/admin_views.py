@@ -1,0 +1,254 @@
+"""The admin's own pages around a post: its workflow moves, its revisions and their comparison,
+restoring one, previewing the latest; and the import page. PostAdmin and ImportRunAdmin route
+to them (admin.py); every change goes through workflow.py or importer.py."""
+
+import re
+import tempfile
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import diff, previews, workflow
+from .forms import ImportForm, MoveForm
+from .importer import import_dump
+from .models import Post, PostAction, Revision
+
+Action = PostAction.Action
+REFUSALS = (PermissionDenied, workflow.InvalidTransition, workflow.EditConflict, ValidationError)
+POST_PATH_RE = re.compile(r"^/posts/([^/]+)/?$")
+MOVE_LABELS = {
+    Action.SUBMIT: "Submit for review",
+    Action.APPROVE: "Approve and publish",
+    Action.SCHEDULE: "Approve for…",
+    Action.SEND_BACK: "Send back",
+    Action.PUBLISH: "Publish now",
+    Action.UNPUBLISH: "Unpublish",
+    Action.DELETE: "Delete",
+    Action.UNDELETE: "Undelete",
+}
+
+
+def refusal_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "You may not do that."
+
+
+def workflow_context(request, post: Post) -> dict:
+    """What the edit page shows of the post's workflow: its state, the moves open to the user,
+    its preview link, and whether readers see something older than the latest revision."""
+    return {
+        "post_state": workflow.describe_state(post),
+        "post_moves": [(action, MOVE_LABELS[action]) for action in workflow.available(request.user, post)],
+        "move_form": MoveForm(initial={"revision": post.latest_revision_id}),
+        "preview_link": request.build_absolute_uri(previews.preview_url(post.latest_revision))
+        if post.latest_revision_id
+        else "",
+        "preview_days": previews.max_age_days(),
+        "has_waiting_changes": bool(post.pending_status),
+        "sent_back": _sent_back(post),
+    }
+
+
+def _sent_back(post: Post) -> PostAction | None:
+    """The moderator's comment, while the post is back with its author."""
+    last_move = post.actions.exclude(action__in=[Action.CREATE, Action.EDIT, Action.RESTORE]).first()
+    return last_move if last_move and last_move.action == Action.SEND_BACK else None
+
+
+@require_POST
+def move(request, post_id: int):
+    """One workflow move on a post, from its edit page or the review queue."""
+    post = _post_for(request, post_id, editing=False)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return _back(request, post)
+    data = form.cleaned_data
+    action, comment, revision = data["action"], data["comment"], data["revision"]
+    moves = {
+        Action.SUBMIT: lambda: workflow.submit(post, by=request.user, comment=comment),
+        Action.APPROVE: lambda: workflow.approve(post, by=request.user, revision=revision, comment=comment),
+        Action.SCHEDULE: lambda: workflow.schedule(
+            post, by=request.user, at=data["at"], revision=revision, comment=comment
+        ),
+        Action.SEND_BACK: lambda: workflow.send_back(post, by=request.user, comment=comment),
+        Action.PUBLISH: lambda: workflow.publish(post, by=request.user, revision=revision, comment=comment),
+        Action.UNPUBLISH: lambda: workflow.unpublish(post, by=request.user, comment=comment),
+        Action.DELETE: lambda: workflow.delete(post, by=request.user, comment=comment),
+        Action.UNDELETE: lambda: workflow.undelete(post, by=request.user, comment=comment),
+    }
+    try:
+        moved = moves[action]()
+    except REFUSALS as error:
+        messages.error(request, refusal_text(error))
+    else:
+        messages.success(request, f"“{moved}” is now {workflow.describe_state(moved)}.")
+    return _back(request, post)
+
+
+def revisions(request, post_id: int):
+    """A post's history: its revisions (who, when, source, message, state) and its workflow moves."""
+    post = _post_for(request, post_id, editing=False)
+    revision_list = list(post.revisions.select_related("author").defer("body", "body_html"))
+    for revision in revision_list:
+        revision.state = _revision_state(post, revision)
+    context = {
+        **_admin_context(request, post, f"History of “{post}”"),
+        "revisions": revision_list,
+        "actions": post.actions.select_related("user", "revision")[:200],
+        "can_restore": workflow.may_edit(request.user, post) and post.status != Post.Status.DELETED,
+    }
+    return TemplateResponse(request, "admin/posts/post/revisions.html", context)
+
+
+def compare(request, post_id: int):
+    """Two revisions side by side: `?a=&b=`, by default the live one and the latest."""
+    post = _post_for(request, post_id, editing=False)
+    a = _revision(post, request.GET.get("a") or post.live_revision_id or post.latest_revision_id)
+    b = _revision(post, request.GET.get("b") or post.latest_revision_id)
+    if a.created > b.created or (a.created == b.created and a.pk > b.pk):
+        a, b = b, a
+    fields = [
+        ("Title", a.title, b.title),
+        ("Slug", a.slug, b.slug),
+        ("Categories", ", ".join(a.categories), ", ".join(b.categories)),
+        ("Tags", ", ".join(a.tags), ", ".join(b.tags)),
+    ]
+    context = {
+        **_admin_context(request, post, f"Compare revisions of “{post}”"),
+        "a": a,
+        "b": b,
+        "a_state": _revision_state(post, a),
+        "b_state": _revision_state(post, b),
+        "fields": [(name, *diff.changed_words(old, new), old != new) for name, old, new in fields],
+        "body_rows": diff.side_by_side(a.body, b.body),
+        "body_same": a.body == b.body,
+        "can_restore": workflow.may_edit(request.user, post) and post.status != Post.Status.DELETED,
+    }
+    return TemplateResponse(request, "admin/posts/post/compare.html", context)
+
+
+@require_POST
+def restore(request, post_id: int, revision_id: int):
+    """Make an old revision the latest again, as a new revision."""
+    post = _post_for(request, post_id, editing=True)
+    revision = _revision(post, revision_id)
+    try:
+        workflow.restore(revision, by=request.user, based_on=_int(request.POST.get("based_on")))
+    except REFUSALS as error:
+        messages.error(request, refusal_text(error))
+        return redirect("admin:posts_post_revisions", post.pk)
+    messages.success(request, f"The revision of {revision.created:%Y-%m-%d %H:%M} is the latest again, as a new one.")
+    return redirect("admin:posts_post_change", post.pk)
+
+
+def preview(request, post_id: int):
+    """The latest revision as readers will see it once published."""
+    post = _post_for(request, post_id, editing=False)
+    if post.latest_revision_id is None:
+        raise Http404("This post has no revision yet.")
+    return HttpResponseRedirect(previews.preview_url(post.latest_revision))
+
+
+def import_dump_view(request):
+    """Upload a dump and import it (a dry run first), then read its report. Admins only."""
+    if not request.user.has_perm("posts.import_dump"):
+        raise PermissionDenied("Only Admins import dumps.")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["dump"]
+        with tempfile.TemporaryDirectory() as directory:
+            saved = Path(directory, Path(upload.name).name)
+            with saved.open("wb") as file:
+                for chunk in upload.chunks():
+                    file.write(chunk)
+            report = import_dump(
+                saved,
+                dry_run=form.cleaned_data["dry_run"],
+                force=form.cleaned_data["force"],
+                strict=form.cleaned_data["strict"],
+                user=request.user,
+                workers=1,  # not a pool of processes forked from a web server's worker
+                name=upload.name,
+            )
+        summary = ", ".join(f"{value} {key}" for key, value in report.summary().items())
+        title = "Dry run" if report.dry_run else "Import"
+        level = messages.SUCCESS if report.ok else messages.WARNING
+        messages.add_message(request, level, f"{title} of {upload.name}: {report.aborted or summary}")
+        return redirect("admin:posts_importrun_change", report.run_id)
+    context = {**_admin_context(request, None, "Import a legacy dump"), "form": form}
+    return TemplateResponse(request, "admin/posts/importrun/upload.html", context)
+
+
+def post_address(text: str) -> tuple[str, tuple[str, str] | None]:
+    """(slug, None) for a pasted /posts/<slug>/ address, ("", (path, query)) for another address
+    (an alias's), ("", None) for what is no address."""
+    text = text.strip()
+    if not text.startswith(("/", "http://", "https://")):
+        return "", None
+    parts = urlsplit(text)
+    match = POST_PATH_RE.match(parts.path)
+    if match:
+        return unquote(match.group(1)), None
+    return "", (parts.path, parts.query)
+
+
+def _post_for(request, post_id: int, *, editing: bool) -> Post:
+    """The post, if the user may see it in the admin (and edit it, for `editing`)."""
+    post = get_object_or_404(Post.objects.select_related("latest_revision", "live_revision", "author"), pk=post_id)
+    if not request.user.has_perm("posts.view_post"):
+        raise PermissionDenied
+    mine = post.author_id == request.user.pk
+    if not (mine or request.user.has_perm("posts.change_others_post") or request.user.has_perm("posts.review_post")):
+        raise PermissionDenied("This post is another author's.")
+    if editing and not workflow.may_edit(request.user, post):
+        raise PermissionDenied("You may not edit this post.")
+    return post
+
+
+def _revision(post: Post, pk) -> Revision:
+    return get_object_or_404(post.revisions.select_related("author"), pk=_int(pk))
+
+
+def _revision_state(post: Post, revision: Revision) -> str:
+    if revision.pk == post.live_revision_id and post.status == Post.Status.PUBLISHED:
+        return "live"
+    if revision.pk == post.latest_revision_id:
+        return f"latest, {Post.Status(workflow.state_of(post)).label.lower()}"
+    if revision.pk == post.live_revision_id:
+        return "last published"
+    return ""
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _back(request, post: Post):
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return HttpResponseRedirect(target)
+    return redirect("admin:posts_post_change", post.pk)
+
+
+def _admin_context(request, post: Post | None, title: str) -> dict:
+    return {
+        **admin.site.each_context(request),
+        "title": title,
+        "post": post,
+        "opts": Post._meta,
+        "change_url": reverse("admin:posts_post_change", args=[post.pk]) if post else "",
+    }

@@ -1,0 +1,100 @@
+"""The admin's forms: a post's edit form, a workflow move, a dump to import."""
+
+from django import forms
+from django.utils import timezone
+from taggit.models import Tag
+from taggit.utils import edit_string_for_tags
+
+from . import workflow
+from .models import Category, Post
+
+
+class PostForm(forms.ModelForm):
+    """A post's edit form. It edits the latest revision, which may be ahead of what readers see,
+    and remembers which revision it was opened on: a save made from an older one is refused
+    (workflow.EditConflict) and the form comes back with the text typed in it."""
+
+    message = forms.CharField(
+        required=False, max_length=500, help_text="What changed, for the post's history (optional)."
+    )
+    based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Post
+        fields = ["title", "slug", "body", "categories", "tags", "author", "date", "lastmod", "tiki_page_id"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        post, latest = self.instance, self.instance.latest_revision if self.instance.pk else None
+        if latest is not None:
+            self.initial["based_on"] = latest.pk
+            if post.pending_status:
+                self.initial.update(
+                    title=latest.title,
+                    slug=latest.slug,
+                    body=latest.body,
+                    categories=list(Category.objects.filter(name__in=latest.categories)),
+                    tags=edit_string_for_tags([Tag(name=name) for name in latest.tags]),
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        post = self.instance
+        if not post.pk:
+            return cleaned
+        # Locked until the save (the admin's change view is one transaction), so the check holds.
+        latest = Post.objects.select_for_update().values_list("latest_revision", flat=True).get(pk=post.pk)
+        if latest is not None and cleaned.get("based_on") != latest:
+            post.refresh_from_db(fields=["latest_revision"])
+            raise forms.ValidationError(
+                workflow.conflict_message(post, post.latest_revision)
+                + " Your text is kept below: compare it with theirs, then save again.",
+                code="conflict",
+            )
+        return cleaned
+
+    def content(self) -> workflow.Content:
+        data = self.cleaned_data
+        return workflow.Content(
+            data["title"],
+            data["slug"],
+            data["body"],
+            tuple(category.name for category in data["categories"]),
+            tuple(data["tags"]),
+        )
+
+
+class MoveForm(forms.Form):
+    """A workflow move from the post's page or the review queue."""
+
+    action = forms.ChoiceField(choices=[(action.value, action.label) for action in workflow.MOVES])
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    at = forms.DateTimeField(
+        required=False, label="Publish at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == workflow.Action.SCHEDULE and not cleaned.get("at"):
+            self.add_error("at", "Give the date and time to publish at.")
+        elif cleaned.get("at") and timezone.is_naive(cleaned["at"]):
+            cleaned["at"] = timezone.make_aware(cleaned["at"])
+        return cleaned
+
+
+class ImportForm(forms.Form):
+    """A legacy dump to import from the admin."""
+
+    dump = forms.FileField(help_text="A .zip or .tar.gz of the dump's .md files.")
+    dry_run = forms.BooleanField(
+        required=False, initial=True, help_text="Report what would change and write nothing. Do this first."
+    )
+    force = forms.BooleanField(required=False, help_text="Overwrite posts edited here since their last import.")
+    strict = forms.BooleanField(required=False, help_text="Write nothing at all if any file fails.")
+
+    def clean_dump(self):
+        dump = self.cleaned_data["dump"]
+        if not dump.name.lower().endswith((".zip", ".tar.gz", ".tgz")):
+            raise forms.ValidationError(f"“{dump.name}” is not a .zip or a .tar.gz.")
+        return dump

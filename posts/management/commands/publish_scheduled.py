@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from posts.workflow import publish_due
+
+
+class Command(BaseCommand):
+    help = (
+        "Publish every scheduled revision whose time has come. For cron (every minute, say); without it, "
+        "the first request after the time publishes them."
+    )
+
+    def handle(self, *args, **options):
+        published = publish_due()
+        for post in published:
+            self.stdout.write(f"Published “{post}” ({post.get_absolute_url()})")
+        self.stdout.write(f"{len(published)} published.")

@@ -1,0 +1,478 @@
+"""The editorial workflow (DESIGN.md, "Editorial workflow"): a post's states, the moves between
+them, and who may make each.
+
+A post's `status` is what readers get: they see it only while it is published. A published post's
+newer revision waits, in `pending_status` (draft, in review or scheduled), until a moderator lets it
+go live; meanwhile the post's content fields keep the live revision. A post's *state* is where its
+latest revision stands: `pending_status` when there is one, else `status`.
+
+Every function here checks the user's permission, then the post's state, in one transaction with
+the post's row locked; writes a PostAction; and sends its e-mail once committed. The admin, its
+bulk actions, the commands and the tests all move posts through them.
+"""
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from . import scheduling
+from .models import Attachment, Category, Post, PostAction, Revision, render_body
+from .rendering import Rendered
+
+Status = Post.Status
+Action = PostAction.Action
+
+
+class InvalidTransition(Exception):
+    """A move the post's state does not allow; the message says which state and which move."""
+
+
+class EditConflict(Exception):
+    """The post has a newer revision than the one the change was made from."""
+
+    def __init__(self, message: str, latest: Revision):
+        super().__init__(message)
+        self.latest = latest
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a revision holds of a post: title, slug, Markdown body, category and tag names."""
+
+    title: str
+    slug: str
+    body: str = ""
+    categories: tuple[str, ...] = field(default=())
+    tags: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        # Compared with a revision's content to tell a change from a save of the same text.
+        object.__setattr__(self, "title", self.title.strip())
+        object.__setattr__(self, "body", self.body.replace("\r\n", "\n"))
+        object.__setattr__(self, "categories", tuple(sorted(set(self.categories))))
+        tags: dict[str, str] = {}
+        for tag in filter(None, (tag.strip() for tag in self.tags)):
+            tags.setdefault(tag.casefold(), tag)
+        object.__setattr__(self, "tags", tuple(sorted(tags.values(), key=str.casefold)))
+
+    @classmethod
+    def of(cls, revision: Revision) -> "Content":
+        return cls(revision.title, revision.slug, revision.body, tuple(revision.categories), tuple(revision.tags))
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[str]  # the states it starts from
+    permission: str | None  # None: the right to edit the post
+
+
+EVERY_STATE = frozenset(Status.values)
+MOVES = {
+    Action.SUBMIT: Move(frozenset({Status.DRAFT, Status.UNPUBLISHED}), None),
+    Action.APPROVE: Move(frozenset({Status.IN_REVIEW}), "posts.review_post"),
+    Action.SEND_BACK: Move(frozenset({Status.IN_REVIEW, Status.SCHEDULED}), "posts.review_post"),
+    Action.SCHEDULE: Move(frozenset({Status.IN_REVIEW, Status.SCHEDULED}), "posts.publish_post"),
+    Action.PUBLISH: Move(
+        frozenset({Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED, Status.UNPUBLISHED}), "posts.publish_post"
+    ),
+    Action.UNPUBLISH: Move(frozenset({Status.PUBLISHED}), "posts.publish_post"),
+    Action.DELETE: Move(EVERY_STATE - {Status.DELETED}, "posts.delete_post"),
+    Action.UNDELETE: Move(frozenset({Status.DELETED}), "posts.delete_post"),
+}
+
+
+def state_of(post: Post) -> str:
+    """Where the post's latest revision stands."""
+    return post.pending_status or post.status
+
+
+def describe_state(post: Post) -> str:
+    """The state as the admin says it: "published", "published, with changes in review"…"""
+    if post.status == Status.PUBLISHED and post.pending_status:
+        return f"published, with changes {Status(post.pending_status).label.lower()}"
+    return Status(post.status).label.lower()
+
+
+def may_edit(user, post: Post) -> bool:
+    return user.has_perm("posts.change_post") and (
+        post.author_id == user.pk or user.has_perm("posts.change_others_post")
+    )
+
+
+def may(user, action: str, post: Post) -> bool:
+    """Whether the user's rights allow the move, whatever the post's state."""
+    permission = MOVES[action].permission
+    return may_edit(user, post) if permission is None else user.has_perm(permission)
+
+
+def can(user, action: str, post: Post) -> bool:
+    """Whether the move is open to the user on the post as it stands (for the admin's buttons)."""
+    return may(user, action, post) and bool(_states(post) & MOVES[action].sources)
+
+
+def available(user, post: Post) -> list[str]:
+    return [action for action in MOVES if can(user, action, post)]
+
+
+# Content
+
+
+def create(*, by, content: Content, message: str = "", post: Post | None = None) -> Post:
+    """A new draft with its first revision, written by `by` unless `post` names another author.
+    `post`: an unsaved Post holding the fields besides the content (date, author, legacy id), as
+    the admin's form builds it."""
+    if not by.has_perm("posts.add_post"):
+        raise PermissionDenied("You may not write posts.")
+    post = post or Post()
+    if post.author_id is None or not by.has_perm("posts.change_others_post"):
+        post.author = by
+    post.status = Status.DRAFT
+    with transaction.atomic():
+        _check_slug(content.slug, None)
+        rendered = render_body(content.body)
+        _apply(post, content, rendered)
+        revision = _new_revision(post, content, rendered, by=by, source=Revision.Source.EDITOR, message=message)
+        post.latest_revision = revision
+        post.save(update_fields=["latest_revision"])
+        _log(post, by, Action.CREATE, "", revision=revision, comment=message)
+    return post
+
+
+def edit(
+    post: Post,
+    *,
+    by,
+    content: Content,
+    based_on: Revision | int | None,
+    message: str = "",
+    source: str = Revision.Source.EDITOR,
+) -> Revision:
+    """Save `content` as the post's new latest revision, made from the revision `based_on`.
+
+    A published post keeps serving its live revision; the new one waits as a draft (or stays in
+    review). A change to a scheduled post takes it off the schedule: what a moderator approved is
+    no longer what would go live. Saving the latest content again makes no revision.
+    """
+    with transaction.atomic():
+        post = _locked(post)
+        if not may_edit(by, post):
+            raise PermissionDenied("You may not edit this post.")
+        if post.status == Status.DELETED:
+            raise InvalidTransition(f"“{post}” is deleted: undelete it before editing.")
+        based_on_id = based_on.pk if isinstance(based_on, Revision) else based_on
+        latest = post.latest_revision
+        if latest is not None and based_on_id != latest.pk:
+            raise EditConflict(conflict_message(post, latest), latest)
+        if latest is not None and Content.of(latest) == content and source == Revision.Source.EDITOR:
+            return latest
+        _check_slug(content.slug, post)
+        before = state_of(post)
+        rendered = render_body(content.body)
+        revision = _new_revision(post, content, rendered, by=by, source=source, message=message)
+        post.latest_revision = revision
+        if post.status == Status.PUBLISHED:
+            if post.pending_status != Status.IN_REVIEW:
+                post.pending_status = Status.DRAFT
+        else:
+            _apply(post, content, rendered)
+            if post.status == Status.SCHEDULED:
+                post.status = Status.DRAFT
+        if state_of(post) != Status.SCHEDULED:
+            post.publish_at = None
+        post.save()
+        action = Action.RESTORE if source == Revision.Source.RESTORE else Action.EDIT
+        _log(post, by, action, before, revision=revision, comment=message)
+        transaction.on_commit(scheduling.forget)
+    return revision
+
+
+def restore(revision: Revision, *, by, based_on: Revision | int | None) -> Revision:
+    """Make an old revision's content the post's latest again, as a new revision."""
+    when = timezone.localtime(revision.created).strftime("%Y-%m-%d %H:%M")
+    return edit(
+        revision.post,
+        by=by,
+        content=Content.of(revision),
+        based_on=based_on,
+        message=f"Restored the revision of {when}",
+        source=Revision.Source.RESTORE,
+    )
+
+
+# Moves
+
+
+def submit(post: Post, *, by, comment: str = "") -> Post:
+    """Send the latest revision for review; the moderators are told by e-mail."""
+    with _move(post, by, Action.SUBMIT, comment) as post:
+        _set_state(post, Status.IN_REVIEW)
+        post.submitted_at = timezone.now()
+    _mail_moderators(post, by, comment)
+    return post
+
+
+def approve(post: Post, *, by, revision: Revision | int | None = None, comment: str = "") -> Post:
+    """Publish the revision in review now. `revision`: the one the moderator read, refused if the
+    post has changed since."""
+    with _move(post, by, Action.APPROVE, comment, reviewed=revision) as post:
+        _go_live(post)
+    _mail_author(post, by, "approved and published", comment)
+    return post
+
+
+def schedule(post: Post, *, by, at: datetime, revision: Revision | int | None = None, comment: str = "") -> Post:
+    """Approve the revision in review for publication at `at`, a time to come."""
+    if timezone.is_naive(at):
+        raise ValidationError("The time to publish at needs a time zone.")
+    if at <= timezone.now():
+        raise ValidationError(f"{timezone.localtime(at):%Y-%m-%d %H:%M} has passed: schedule a time to come.")
+    with _move(post, by, Action.SCHEDULE, comment, reviewed=revision) as post:
+        _set_state(post, Status.SCHEDULED)
+        post.publish_at = at
+    _mail_author(post, by, f"approved for publication on {timezone.localtime(at):%Y-%m-%d %H:%M}", comment)
+    return post
+
+
+def send_back(post: Post, *, by, comment: str) -> Post:
+    """Return the revision in review (or scheduled) to its author as a draft, saying why."""
+    if not comment.strip():
+        raise ValidationError("Say what needs to change: sending back needs a comment.")
+    with _move(post, by, Action.SEND_BACK, comment) as post:
+        _set_state(post, Status.DRAFT)
+        post.publish_at = post.submitted_at = None
+    _mail_author(post, by, "sent back to you", comment)
+    return post
+
+
+def publish(post: Post, *, by, revision: Revision | int | None = None, comment: str = "") -> Post:
+    """Publish the latest revision now, whatever state it is in."""
+    with _move(post, by, Action.PUBLISH, comment, reviewed=revision) as post:
+        _go_live(post)
+    return post
+
+
+def unpublish(post: Post, *, by, comment: str = "") -> Post:
+    """Take the post off the site (its URLs answer 404); its latest revision becomes its content."""
+    with _move(post, by, Action.UNPUBLISH, comment) as post:
+        _take_latest(post)
+        post.status = Status.UNPUBLISHED
+    return post
+
+
+def delete(post: Post, *, by, comment: str = "") -> Post:
+    """Delete the post: its URLs answer 410. Its revisions are kept; `undelete` brings it back."""
+    with _move(post, by, Action.DELETE, comment) as post:
+        _take_latest(post)
+        post.status = Status.DELETED
+    return post
+
+
+def undelete(post: Post, *, by, comment: str = "") -> Post:
+    """Bring a deleted post back as a draft."""
+    with _move(post, by, Action.UNDELETE, comment) as post:
+        post.status = Status.DRAFT
+    return post
+
+
+def publish_due(now: datetime | None = None) -> list[Post]:
+    """Publish every scheduled revision whose time has come; for `manage.py publish_scheduled` and
+    for the first request after the time (posts/scheduling.py). One that cannot go live (its slug
+    was taken meanwhile) goes back to draft, with the reason as the comment."""
+    now = now or timezone.now()
+    published = []
+    for pk in Post.objects.scheduled().filter(publish_at__lte=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            post = (
+                Post.objects.select_for_update(skip_locked=True).select_related("latest_revision").filter(pk=pk).first()
+            )
+            if post is None or state_of(post) != Status.SCHEDULED or post.publish_at > now:
+                continue  # another process took it, or it changed meanwhile
+            try:
+                with transaction.atomic():
+                    _go_live(post)
+                    post.save()
+                    _log(post, None, Action.PUBLISH_SCHEDULED, Status.SCHEDULED, post.latest_revision)
+                published.append(post)
+            except ValidationError as error:
+                post.refresh_from_db()
+                _set_state(post, Status.DRAFT)
+                post.publish_at = None
+                post.save()
+                comment = f"It could not go live at its scheduled time: {' '.join(error.messages)}"
+                _log(post, None, Action.SEND_BACK, Status.SCHEDULED, post.latest_revision, comment)
+    scheduling.forget()
+    return published
+
+
+def next_due() -> datetime | None:
+    """When the next scheduled revision goes live."""
+    return Post.objects.scheduled().order_by("publish_at").values_list("publish_at", flat=True).first()
+
+
+# The parts
+
+
+@contextmanager
+def _move(post: Post, user, action: str, comment: str, reviewed: Revision | int | None = None):
+    """The frame of a move: lock the post, check the user's right and the post's state; once the
+    move has changed the post, save it and log the move."""
+    with transaction.atomic():
+        post = _locked(post)
+        if not may(user, action, post):
+            raise PermissionDenied(f"You may not {_verb(action)} posts.")
+        if not _states(post) & MOVES[action].sources:
+            raise InvalidTransition(f"“{post}” is {describe_state(post)}: it cannot be {_past(action)}.")
+        reviewed = reviewed.pk if isinstance(reviewed, Revision) else reviewed
+        if reviewed is not None and reviewed != post.latest_revision_id:
+            raise EditConflict(conflict_message(post, post.latest_revision), post.latest_revision)
+        before = state_of(post)
+        yield post
+        post.save()
+        _log(post, user, action, before, post.latest_revision, comment)
+        transaction.on_commit(scheduling.forget)
+
+
+def _states(post: Post) -> set[str]:
+    """The states a move may start from: a published post with changes waiting is in both."""
+    return {post.status, post.pending_status} - {""}
+
+
+def _locked(post: Post) -> Post:
+    return Post.objects.select_for_update().select_related("latest_revision").get(pk=post.pk)
+
+
+def _set_state(post: Post, state: str) -> None:
+    if post.status == Status.PUBLISHED:
+        post.pending_status = state
+    else:
+        post.status = state
+
+
+def _go_live(post: Post) -> None:
+    """Make the latest revision what readers see."""
+    updated = post.status == Status.PUBLISHED
+    _take_latest(post)
+    post.status = Status.PUBLISHED
+    post.live_revision = post.latest_revision
+    post.publish_at = post.submitted_at = None
+    if updated:
+        post.lastmod = timezone.now()
+
+
+def _take_latest(post: Post) -> None:
+    """Give the post's content fields its latest revision, if they hold the live one."""
+    if post.pending_status and post.latest_revision is not None:
+        content = Content.of(post.latest_revision)
+        _check_slug(content.slug, post)
+        _apply(post, content, render_body(content.body))
+    post.pending_status = ""
+
+
+def _apply(post: Post, content: Content, rendered: Rendered) -> None:
+    """Make `content` the post's own (saving it)."""
+    post.title, post.slug, post.body = content.title, content.slug, content.body
+    post.set_rendered(rendered)
+    post.labels = Post.labels_for(content.categories, content.tags)
+    post.save()
+    post.categories.set(Category.objects.filter(name__in=content.categories))
+    post.tags.set(list(content.tags))
+    shown = Attachment.objects.uploads_shown_in(content.body)
+    post.attachments.remove(*post.attachments.filter(legacy_url=None).exclude(pk__in=shown))
+    post.attachments.add(*shown)
+
+
+def _new_revision(post: Post, content: Content, rendered: Rendered, *, by, source: str, message: str) -> Revision:
+    return Revision.objects.create(
+        post=post,
+        title=content.title,
+        slug=content.slug,
+        body=content.body,
+        body_html=rendered.html,
+        categories=list(content.categories),
+        tags=list(content.tags),
+        author=by,
+        source=source,
+        message=message,
+    )
+
+
+def _check_slug(slug: str, post: Post | None) -> None:
+    holder = Post.objects.filter(slug=slug).exclude(pk=post.pk if post else None).only("title").first()
+    if holder is not None:
+        raise ValidationError(f"The slug “{slug}” is taken by the post “{holder.title}”.")
+
+
+def conflict_message(post: Post, latest: Revision) -> str:
+    who = latest.author.get_username() if latest.author else "the import"
+    when = timezone.localtime(latest.created).strftime("%Y-%m-%d %H:%M")
+    return f"“{post}” was changed by {who} at {when}, after you opened it. Your text was not saved."
+
+
+def _log(post: Post, user, action: str, before: str, revision: Revision | None = None, comment: str = "") -> None:
+    PostAction.objects.create(
+        post=post,
+        post_title=post.title,
+        user=user,
+        action=action,
+        from_state=before,
+        to_state=state_of(post),
+        revision=revision,
+        comment=comment,
+    )
+
+
+def _verb(action: str) -> str:
+    return {Action.SEND_BACK: "send back", Action.SUBMIT: "submit"}.get(action, action)
+
+
+def _past(action: str) -> str:
+    return Action(action).label.lower()
+
+
+# E-mail, sent once the move is committed
+
+
+def _mail_moderators(post: Post, by, comment: str) -> None:
+    who = by.get_username()
+    subject = f"In review: {post.title}"
+    text = f"{who} submitted “{post.title}” for review.\n\n{_comment_lines(comment)}Review it: {_admin_url(post)}\n"
+    recipients = _reviewers().exclude(pk=by.pk).values_list("email", flat=True)
+    transaction.on_commit(lambda: send_mass_mail([(subject, text, None, [email]) for email in recipients]))
+
+
+def _mail_author(post: Post, by, what: str, comment: str) -> None:
+    author = post.author
+    if author is None or not author.email or author.pk == by.pk:
+        return
+    subject = f"“{post.title}” was {what}"
+    text = f"{by.get_username()}: “{post.title}” was {what}.\n\n{_comment_lines(comment)}The post: {_admin_url(post)}\n"
+    transaction.on_commit(lambda: send_mass_mail([(subject, text, None, [author.email])]))
+
+
+def _reviewers():
+    permission = Permission.objects.get(codename="review_post", content_type__app_label="posts")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .filter(Q(is_superuser=True) | Q(user_permissions=permission) | Q(groups__permissions=permission))
+        .distinct()
+    )
+
+
+def _comment_lines(comment: str) -> str:
+    return f"Comment:\n{comment.strip()}\n\n" if comment.strip() else ""
+
+
+def _admin_url(post: Post) -> str:
+    return settings.VDWIKI_SITE_URL.rstrip("/") + reverse("admin:posts_post_change", args=[post.pk])

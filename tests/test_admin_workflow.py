@@ -1,0 +1,306 @@
+"""The workflow as editors and moderators meet it in the admin: editing a live post, concurrent
+saves, the moves, the review queue, history, comparison, restoring, the audit log, imports."""
+
+import io
+import re
+import zipfile
+from html import unescape
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from posts import workflow
+from posts.models import Alias, ImportRun, Post, PostAction, Revision
+from posts.workflow import Content
+
+from .conftest import CORPUS_SEED
+
+pytestmark = pytest.mark.django_db
+
+Status = Post.Status
+
+
+def make_user(django_user_model, role: str, name: str):
+    user = django_user_model.objects.create_user(
+        name, email=f"{name}@example.com", password="pw-123-secret", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def author(django_user_model):
+    return make_user(django_user_model, "Author", "writer")
+
+
+@pytest.fixture
+def editor(django_user_model):
+    return make_user(django_user_model, "Editor", "editor")
+
+
+@pytest.fixture
+def moderator(django_user_model):
+    return make_user(django_user_model, "Moderator", "boss")
+
+
+def write(author, title="A post", slug="a-post", body="Live words.") -> Post:
+    return workflow.create(by=author, content=Content(title, slug, body, tags=("Zinc",)))
+
+
+def edit_form(post: Post, based_on: int | None, **fields) -> dict:
+    return {
+        "title": post.title,
+        "slug": post.slug,
+        "body": post.body,
+        "tags": "Zinc",
+        "date_0": "2026-11-22",
+        "date_1": "10:00:00",
+        "based_on": based_on,
+        "message": "",
+        "aliases-TOTAL_FORMS": "0",
+        "aliases-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+def textarea(page: str, name: str) -> str:
+    return unescape(re.search(rf'<textarea name="{name}"[^>]*>\n?(.*?)</textarea>', page, re.DOTALL).group(1))
+
+
+def test_editing_a_live_post_in_the_admin_keeps_readers_on_the_live_text(client, editor, author, moderator):
+    post = workflow.publish(write(author), by=moderator)
+    client.force_login(editor)
+
+    response = client.post(
+        f"/admin/posts/post/{post.pk}/change/",
+        edit_form(post, post.latest_revision_id, body="Waiting words.", message="Tightened"),
+    )
+
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert (post.status, post.pending_status, post.body) == (Status.PUBLISHED, Status.DRAFT, "Live words.")
+    assert post.latest_revision.message == "Tightened" and post.latest_revision.author == editor
+    client.logout()
+    assert "Live words." in client.get("/posts/a-post/").content.decode()
+    client.force_login(editor)
+    page = client.get(f"/admin/posts/post/{post.pk}/change/").content.decode()
+    assert textarea(page, "body") == "Waiting words."
+    assert "Readers still see the live revision" in page
+    assert "published, with changes draft" in page
+
+
+def test_the_later_of_two_admin_saves_is_refused_and_its_text_shown_back(client, author, editor, moderator):
+    post = workflow.publish(write(author), by=moderator)
+    opened = post.latest_revision_id  # both open the edit page
+    client.force_login(editor)
+    client.post(f"/admin/posts/post/{post.pk}/change/", edit_form(post, opened, body="The editor's words."))
+    client.force_login(moderator)
+
+    response = client.post(f"/admin/posts/post/{post.pk}/change/", edit_form(post, opened, body="My own words."))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "was changed by editor at" in unescape(page) and "Your text is kept below" in unescape(page)
+    assert textarea(page, "body") == "My own words."
+    assert not Revision.objects.filter(body="My own words.").exists()
+    assert Post.objects.get(pk=post.pk).latest_revision.body == "The editor's words."
+
+
+def test_an_author_submits_a_moderator_sends_back_and_the_author_reads_why(client, author, moderator):
+    post = write(author)
+    client.force_login(author)
+
+    client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "submit"})
+    assert Post.objects.get(pk=post.pk).status == Status.IN_REVIEW
+
+    client.force_login(moderator)
+    queue = client.get("/admin/posts/postinreview/").content.decode()
+    assert "A post" in queue
+    response = client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "send_back", "comment": "Cite the trial."})
+    assert response.status_code == 302
+
+    client.force_login(author)
+    page = client.get(f"/admin/posts/post/{post.pk}/change/").content.decode()
+    assert "Sent back by boss" in page and "Cite the trial." in page
+    assert Post.objects.get(pk=post.pk).status == Status.DRAFT
+
+
+def test_a_refused_move_says_why_and_changes_nothing(client, author, moderator):
+    post = write(author)
+    client.force_login(moderator)
+
+    response = client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "approve"}, follow=True)
+
+    assert "is draft: it cannot be approved" in unescape(response.content.decode())
+    assert Post.objects.get(pk=post.pk).status == Status.DRAFT
+
+    response = client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "send_back"}, follow=True)
+    assert "needs a comment" in response.content.decode()
+
+
+def test_an_author_cannot_approve_their_own_post_by_forging_the_form(client, author):
+    post = write(author)
+    workflow.submit(post, by=author)
+    client.force_login(author)
+
+    response = client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "approve"}, follow=True)
+
+    assert "You may not approve posts." in response.content.decode()
+    assert Post.objects.get(pk=post.pk).status == Status.IN_REVIEW
+
+
+def test_the_review_queue_lists_posts_in_review_the_longest_waiting_first(client, author, moderator):
+    first, second, other = write(author), write(author, "Second", "second"), write(author, "Draft", "draft")
+    workflow.submit(second, by=author)
+    workflow.submit(first, by=author)
+    live = workflow.publish(write(author, "Live", "live"), by=moderator)
+    workflow.edit(live, by=author, content=Content("Live", "live", "Changed."), based_on=live.latest_revision)
+    workflow.submit(live, by=author)
+    client.force_login(moderator)
+
+    page = client.get("/admin/posts/postinreview/").content.decode()
+
+    titles = re.findall(r'<td class="field-title">([^<]+)</td>', page)
+    assert titles == ["Second", "A post", "Live"]
+    assert "Draft" not in titles and other.status == Status.DRAFT
+    assert "Changes since live" in page
+    client.force_login(author)
+    assert client.get("/admin/posts/postinreview/").status_code == 403
+
+
+def test_approving_from_the_page_a_moderator_read_is_refused_if_the_post_changed_since(client, author, moderator):
+    post = write(author)
+    workflow.submit(post, by=author)
+    read = post.latest_revision_id
+    workflow.edit(post, by=author, content=Content("A post", "a-post", "Later words."), based_on=read)
+    client.force_login(moderator)
+
+    response = client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "approve", "revision": read}, follow=True)
+
+    assert "after you opened it" in response.content.decode()
+    assert Post.objects.get(pk=post.pk).status == Status.IN_REVIEW
+
+
+def test_history_lists_revisions_and_actions_and_compare_shows_what_changed(client, author, moderator):
+    post = workflow.publish(write(author, body="Line one.\nLine two.\nLine three."), by=moderator)
+    workflow.edit(
+        post,
+        by=author,
+        content=Content("A better post", "a-post", "Line one.\nLine 2, rewritten.\nLine three.", tags=("Zinc", "Iron")),
+        based_on=post.latest_revision,
+        message="Clearer",
+    )
+    client.force_login(moderator)
+
+    history = client.get(f"/admin/posts/post/{post.pk}/history/").content.decode()
+    assert "Clearer" in history and "live" in history and "latest, draft" in history
+    assert "Published" in history and "Created" in history
+
+    page = client.get(f"/admin/posts/post/{post.pk}/compare/").content.decode()
+    assert "A <ins>better </ins>post" in page
+    assert "Line <del>two</del>." in page and "Line <ins>2, rewritten</ins>." in page
+    assert "<ins>Iron, </ins>Zinc" in page
+
+
+def test_restoring_from_the_history_makes_an_old_revision_the_latest(client, author):
+    post = write(author, body="Version one.")
+    first = post.latest_revision
+    second = workflow.edit(post, by=author, content=Content("A post", "a-post", "Version two."), based_on=first)
+    client.force_login(author)
+
+    response = client.post(f"/admin/posts/post/{post.pk}/restore/{first.pk}/", {"based_on": second.pk})
+
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert (post.body, post.latest_revision.source) == ("Version one.", Revision.Source.RESTORE)
+
+
+def test_an_author_cannot_read_another_authors_history(client, author, django_user_model):
+    post = write(make_user(django_user_model, "Author", "someone"))
+    client.force_login(author)
+
+    assert client.get(f"/admin/posts/post/{post.pk}/history/").status_code == 403
+    assert client.get(f"/admin/posts/post/{post.pk}/compare/").status_code == 403
+
+
+def test_a_pasted_address_finds_its_post(client, author, moderator):
+    post = workflow.publish(write(author), by=moderator)
+    Alias.objects.create(path="/tiki-index.php?page=A+Post", post=post)
+    write(author, "Other", "other")
+    client.force_login(moderator)
+
+    for pasted in ["https://vitamindwiki.com/posts/a-post/", "/tiki-index.php?page=A%20Post"]:
+        page = client.get("/admin/posts/post/", {"q": pasted}).content.decode()
+        assert re.findall(r'<th class="field-title"><a [^>]*>([^<]+)</a>', page) == ["A post"], pasted
+
+
+def test_the_audit_log_is_filtered_by_user_and_action(client, author, moderator, django_user_model):
+    post = write(author)
+    workflow.submit(post, by=author)
+    workflow.approve(post, by=moderator)
+    client.force_login(moderator)
+
+    page = client.get("/admin/posts/postaction/", {"action__exact": "approve"}).content.decode()
+
+    assert page.count('<td class="field-action">') == 1 and "Approved" in page
+    page = client.get("/admin/posts/postaction/", {"user__id__exact": author.pk}).content.decode()
+    assert page.count('<td class="field-action">') == 2
+    client.force_login(author)
+    assert client.get("/admin/posts/postaction/").status_code == 403
+
+
+def dump_zip() -> bytes:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        for source in sorted(CORPUS_SEED.glob("*.md")):
+            archive.writestr(source.name, source.read_bytes())
+    return data.getvalue()
+
+
+def test_an_admin_uploads_a_dump_dry_runs_it_then_imports_it(client, django_user_model):
+    admin = make_user(django_user_model, "Admin", "chief")
+    client.force_login(admin)
+
+    dry = client.post(
+        "/admin/posts/importrun/upload/",
+        {"dump": SimpleUploadedFile("dump.zip", dump_zip()), "dry_run": "on"},
+        follow=True,
+    )
+    assert "Dry run of dump.zip: 2 created" in dry.content.decode()
+    assert Post.objects.count() == 0
+    client.post("/admin/posts/importrun/upload/", {"dump": SimpleUploadedFile("dump.zip", dump_zip())})
+
+    assert Post.objects.count() == 2
+    runs = list(ImportRun.objects.order_by("started").values_list("source", "dry_run", "succeeded", "user"))
+    assert runs == [("dump.zip", True, True, admin.pk), ("dump.zip", False, True, admin.pk)]
+    assert "2 created" in client.get("/admin/posts/importrun/").content.decode()
+
+
+def test_an_upload_that_is_no_dump_is_refused_with_its_name(client, django_user_model):
+    client.force_login(make_user(django_user_model, "Admin", "chief"))
+
+    response = client.post("/admin/posts/importrun/upload/", {"dump": SimpleUploadedFile("notes.txt", b"hello")})
+
+    assert "“notes.txt” is not a .zip or a .tar.gz." in response.content.decode()
+    assert not ImportRun.objects.exists()
+
+
+def test_only_admins_reach_the_import_page(client, moderator):
+    client.force_login(moderator)
+
+    assert client.get("/admin/posts/importrun/upload/").status_code == 403
+    upload = {"dump": SimpleUploadedFile("d.zip", dump_zip())}
+    assert client.post("/admin/posts/importrun/upload/", upload).status_code == 403
+    assert not ImportRun.objects.exists()
+
+
+def test_posts_are_not_deleted_from_the_database_by_the_admin(client, moderator, author):
+    post = write(author)
+    client.force_login(moderator)
+
+    assert client.post(f"/admin/posts/post/{post.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "delete"})
+
+    assert Post.objects.get(pk=post.pk).status == Status.DELETED
+    assert PostAction.objects.filter(post=post, action=PostAction.Action.DELETE).exists()
