@@ -56,6 +56,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/admin.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

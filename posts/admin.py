@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from markdownx.widgets import AdminMarkdownxWidget
 from taggit.models import Tag
 
-from . import admin_views, workflow
+from . import admin_views, diff, workflow
 from .aliases import normalize_path
 from .forms import PostForm
 from .models import Alias, Attachment, Category, ImportRun, Post, PostAction, PostInReview, Revision
@@ -200,11 +200,21 @@ class PostAdmin(WorkflowAdmin):
             path("<int:post_id>/compare/", view(admin_views.compare), name="posts_post_compare"),
             path("<int:post_id>/restore/<int:revision_id>/", view(admin_views.restore), name="posts_post_restore"),
             path("<int:post_id>/preview/", view(admin_views.preview), name="posts_post_preview"),
+            path("<int:post_id>/here/", view(admin_views.here), name="posts_post_here"),
+            path("tag-names/", view(admin_views.tag_names), name="posts_post_tag_names"),
             *super().get_urls(),
         ]
 
     def history_view(self, request, object_id, extra_context=None):
         return admin_views.revisions(request, int(object_id))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        if form.conflict is not None:
+            # A refused save: the form is given back with its text; set the newer one beside it.
+            context["conflict"] = form.conflict
+            context["conflict_rows"] = diff.side_by_side(form.conflict.body, form.data.get("body", ""))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         post = self.get_object(request, object_id)

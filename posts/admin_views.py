@@ -9,14 +9,15 @@ from urllib.parse import unquote, urlsplit
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from taggit.models import Tag
 
-from . import diff, previews, workflow
+from . import diff, presence, previews, workflow
 from .forms import ImportForm, MoveForm
 from .importer import import_dump
 from .models import Post, PostAction, Revision
@@ -54,6 +55,8 @@ def workflow_context(request, post: Post) -> dict:
         else "",
         "preview_days": previews.max_age_days(),
         "has_waiting_changes": bool(post.pending_status),
+        "editing_too": presence.here(post.pk, request.user.get_username()),
+        "presence_every": presence.PING_EVERY,
         "sent_back": _sent_back(post),
     }
 
@@ -94,6 +97,27 @@ def move(request, post_id: int):
     else:
         messages.success(request, f"“{moved}” is now {workflow.describe_state(moved)}.")
     return _back(request, post)
+
+
+@require_POST
+def here(request, post_id: int):
+    """The edit page's ping: who else has it open."""
+    post = _post_for(request, post_id, editing=False)
+    return JsonResponse({"others": presence.here(post.pk, request.user.get_username())})
+
+
+def tag_names(request):
+    """Tag names for the tags field's suggestions: those starting with `q`, then those holding it."""
+    if not request.user.has_perm("posts.view_post"):
+        raise PermissionDenied
+    term = request.GET.get("q", "").strip()
+    if not term:
+        return JsonResponse({"tags": []})
+    names = list(Tag.objects.filter(name__istartswith=term).order_by("name").values_list("name", flat=True)[:10])
+    if len(names) < 10:
+        holding = Tag.objects.filter(name__icontains=term).exclude(name__in=names).order_by("name")
+        names += holding.values_list("name", flat=True)[: 10 - len(names)]
+    return JsonResponse({"tags": names})
 
 
 def revisions(request, post_id: int):

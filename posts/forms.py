@@ -18,6 +18,7 @@ class PostForm(forms.ModelForm):
         required=False, max_length=500, help_text="What changed, for the post's history (optional)."
     )
     based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    conflict = None  # the newer revision a refused save was not made from
 
     class Meta:
         model = Post
@@ -46,9 +47,14 @@ class PostForm(forms.ModelForm):
         latest = Post.objects.select_for_update().values_list("latest_revision", flat=True).get(pk=post.pk)
         if latest is not None and cleaned.get("based_on") != latest:
             post.refresh_from_db(fields=["latest_revision"])
+            self.conflict = post.latest_revision
+            # Shown their version, the person may save again over it: the form is now based on it.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("based_on")] = str(self.conflict.pk)
             raise forms.ValidationError(
-                workflow.conflict_message(post, post.latest_revision)
-                + " Your text is kept below: compare it with theirs, then save again.",
+                workflow.conflict_message(post, self.conflict)
+                + " Your text is kept in the form; their version is compared with yours above it."
+                " Merge what you need, then save again.",
                 code="conflict",
             )
         return cleaned

@@ -293,7 +293,10 @@ def publish_due(now: datetime | None = None) -> list[Post]:
     for pk in Post.objects.scheduled().filter(publish_at__lte=now).values_list("pk", flat=True):
         with transaction.atomic():
             post = (
-                Post.objects.select_for_update(skip_locked=True).select_related("latest_revision").filter(pk=pk).first()
+                Post.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("latest_revision")
+                .filter(pk=pk)
+                .first()
             )
             if post is None or state_of(post) != Status.SCHEDULED or post.publish_at > now:
                 continue  # another process took it, or it changed meanwhile
@@ -348,7 +351,7 @@ def _states(post: Post) -> set[str]:
 
 
 def _locked(post: Post) -> Post:
-    return Post.objects.select_for_update().select_related("latest_revision").get(pk=post.pk)
+    return Post.objects.select_for_update(of=("self",)).select_related("latest_revision").get(pk=post.pk)
 
 
 def _set_state(post: Post, state: str) -> None:

@@ -4,11 +4,15 @@ saves, the moves, the review queue, history, comparison, restoring, the audit lo
 import io
 import re
 import zipfile
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from posts import workflow
 from posts.models import Alias, ImportRun, Post, PostAction, Revision
@@ -101,7 +105,7 @@ def test_the_later_of_two_admin_saves_is_refused_and_its_text_shown_back(client,
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "was changed by editor at" in unescape(page) and "Your text is kept below" in unescape(page)
+    assert "was changed by editor at" in unescape(page) and "Your text is kept in the form" in unescape(page)
     assert textarea(page, "body") == "My own words."
     assert not Revision.objects.filter(body="My own words.").exists()
     assert Post.objects.get(pk=post.pk).latest_revision.body == "The editor's words."
@@ -304,3 +308,69 @@ def test_posts_are_not_deleted_from_the_database_by_the_admin(client, moderator,
 
     assert Post.objects.get(pk=post.pk).status == Status.DELETED
     assert PostAction.objects.filter(post=post, action=PostAction.Action.DELETE).exists()
+
+
+def test_the_edit_page_shows_who_else_has_it_open_until_they_leave(client, author, editor, moderator):
+    post = write(author)
+    client.force_login(author)
+    client.get(f"/admin/posts/post/{post.pk}/change/")
+    client.force_login(editor)
+
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        page = client.get(f"/admin/posts/post/{post.pk}/change/").content.decode()
+        assert "Also editing this post: writer." in page
+        clock.shift(timedelta(seconds=40))
+        assert client.post(f"/admin/posts/post/{post.pk}/here/").json() == {"others": ["writer"]}
+        clock.shift(timedelta(seconds=30))  # the writer's page has not pinged for 70 seconds: closed
+        assert client.post(f"/admin/posts/post/{post.pk}/here/").json() == {"others": []}
+
+
+def test_the_tags_field_suggests_existing_tags(client, author):
+    write(author)  # tagged Zinc
+    workflow.create(by=author, content=Content("B", "b", "", tags=("Vitamin D", "Vitamin K2", "Low vitamin D")))
+    client.force_login(author)
+
+    assert client.get("/admin/posts/post/tag-names/", {"q": "vitamin"}).json() == {
+        "tags": ["Vitamin D", "Vitamin K2", "Low vitamin D"]
+    }
+    assert client.get("/admin/posts/post/tag-names/", {"q": "zi"}).json() == {"tags": ["Zinc"]}
+    client.logout()
+    assert client.get("/admin/posts/post/tag-names/", {"q": "zi"}).status_code == 302
+
+
+def test_the_post_list_runs_as_many_queries_for_40_posts_as_for_4(client, author, moderator):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/admin/posts/post/").status_code == 200
+        return len(captured)
+
+    for n in range(4):
+        workflow.submit(write(author, f"Post {n}", f"post-{n}"), by=author)
+    client.force_login(moderator)
+    few = queries()
+    for n in range(4, 40):
+        workflow.publish(write(author, f"Post {n}", f"post-{n}"), by=moderator)
+
+    assert queries() == few
+
+
+def test_a_refused_save_shows_their_version_beside_yours_and_a_second_save_keeps_yours(client, author, editor):
+    post = write(author, body="Shared first line.\nOriginal second line.")
+    opened = post.latest_revision_id
+    client.force_login(author)
+    theirs = "Shared first line.\nTheir second line."
+    client.post(f"/admin/posts/post/{post.pk}/change/", edit_form(post, opened, body=theirs))
+    client.force_login(editor)
+    mine = "Shared first line.\nMy second line."
+
+    page = unescape(
+        client.post(f"/admin/posts/post/{post.pk}/change/", edit_form(post, opened, body=mine)).content.decode()
+    )
+
+    assert "Their version (writer," in page
+    assert "<del>Their</del> second line." in page and "<ins>My</ins> second line." in page
+    based_on = re.search(r'name="based_on" value="(\d+)"', page).group(1)
+    assert int(based_on) == Post.objects.get(pk=post.pk).latest_revision_id
+
+    client.post(f"/admin/posts/post/{post.pk}/change/", edit_form(post, based_on, body=mine))
+    assert Post.objects.get(pk=post.pk).body == mine
