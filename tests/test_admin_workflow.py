@@ -374,3 +374,51 @@ def test_a_refused_save_shows_their_version_beside_yours_and_a_second_save_keeps
 
     client.post(f"/admin/posts/post/{post.pk}/change/", edit_form(post, based_on, body=mine))
     assert Post.objects.get(pk=post.pk).body == mine
+
+
+def test_a_moderator_approves_for_a_date_and_time_from_the_edit_page(client, author, moderator):
+    post = write(author)
+    workflow.submit(post, by=author)
+
+    with time_machine.travel(datetime(2030, 1, 7, 9, 0, tzinfo=UTC), tick=False):
+        client.force_login(moderator)
+        client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "schedule", "at": "2030-01-08T06:30"})
+        page = client.get(f"/admin/posts/post/{post.pk}/change/").content.decode()
+
+    post.refresh_from_db()
+    assert (post.status, post.publish_at) == (Status.SCHEDULED, datetime(2030, 1, 8, 6, 30, tzinfo=UTC))
+    assert "goes live 8 Jan 2030, 06:30" in page
+
+    client.force_login(moderator)
+    response = client.post(f"/admin/posts/post/{post.pk}/move/", {"action": "schedule"}, follow=True)
+    assert "Give the date and time to publish at." in response.content.decode()
+
+
+def test_an_alias_added_on_the_edit_page_redirects_to_the_post(client, author, editor, moderator):
+    post = workflow.publish(write(author), by=moderator)
+    client.force_login(editor)
+
+    client.post(
+        f"/admin/posts/post/{post.pk}/change/",
+        edit_form(
+            post,
+            post.latest_revision_id,
+            **{"aliases-TOTAL_FORMS": "1", "aliases-0-path": "/Old+Title+Of+It", "aliases-0-kind": "manual"},
+        ),
+    )
+    client.logout()
+
+    response = client.get("/Old+Title+Of+It")
+    assert (response.status_code, response["Location"]) == (301, "/posts/a-post/")
+    assert Post.objects.get(pk=post.pk).revisions.count() == 1  # an alias is no change of content
+
+
+def test_preview_shows_staff_the_latest_revision_as_readers_will_see_it(client, author, moderator):
+    post = workflow.publish(write(author), by=moderator)
+    workflow.edit(post, by=author, content=Content("A post", "a-post", "Waiting words."), based_on=post.latest_revision)
+    client.force_login(author)
+
+    response = client.get(f"/admin/posts/post/{post.pk}/preview/", follow=True)
+
+    assert response.redirect_chain[0][0].startswith("/preview/")
+    assert "Waiting words." in response.content.decode() and "which readers cannot see" in response.content.decode()
