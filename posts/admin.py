@@ -2,6 +2,7 @@ import json
 
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from markdownx.widgets import AdminMarkdownxWidget
@@ -134,22 +135,32 @@ class PostAdmin(WorkflowAdmin):
     ]
 
     def get_queryset(self, request):
-        posts = super().get_queryset(request)
-        if request.user.has_perm("posts.change_others_post"):
-            return posts
-        return posts.filter(author=request.user)
+        return super().get_queryset(request).visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        """Only those who edit others' posts set a post's author."""
+        """Only those who edit others' posts set a post's author; only those who publish change
+        what readers see of a published post besides its content (its dates, its legacy id)."""
         fields = list(self.readonly_fields)
         if not request.user.has_perm("posts.change_others_post"):
             fields.append("author")
+        if obj is not None and obj.is_published and not request.user.has_perm("posts.publish_post"):
+            fields += ["date", "lastmod", "tiki_page_id"]
         return fields
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
             return super().has_change_permission(request)
-        return workflow.may_edit(request.user, obj) and obj.status != Post.Status.DELETED
+        return workflow.may_change(request.user, obj)
+
+    def response_change(self, request, obj):
+        if "_submit_for_review" in request.POST:
+            try:
+                workflow.submit(obj, by=request.user)
+                self.message_user(request, f"“{obj}” was saved and submitted for review.", messages.SUCCESS)
+            except admin_views.REFUSALS as error:
+                self.message_user(request, admin_views.refusal_text(error), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:posts_post_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # the workflow's delete keeps the revisions and answers 410; see the Delete move
@@ -298,6 +309,10 @@ class PostActionAdmin(admin.ModelAdmin):
 @admin.register(Revision)
 class RevisionAdmin(admin.ModelAdmin):
     list_display = ["title", "post", "source", "author", "created"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(post__in=Post.objects.visible_to(request.user))
+
     list_filter = ["source", "created"]
     list_select_related = ["post", "author"]
     search_fields = ["title", "slug", "message"]

@@ -49,6 +49,8 @@ def workflow_context(request, post: Post) -> dict:
     return {
         "post_state": workflow.describe_state(post),
         "post_moves": [(action, MOVE_LABELS[action]) for action in workflow.available(request.user, post)],
+        "can_save_and_submit": workflow.may(request.user, Action.SUBMIT, post)
+        and workflow.state_of(post) not in (Post.Status.IN_REVIEW, Post.Status.DELETED),
         "move_form": MoveForm(initial={"revision": post.latest_revision_id}),
         "preview_link": request.build_absolute_uri(previews.preview_url(post.latest_revision))
         if post.latest_revision_id
@@ -130,7 +132,7 @@ def revisions(request, post_id: int):
         **_admin_context(request, post, f"History of “{post}”"),
         "revisions": revision_list,
         "actions": post.actions.select_related("user", "revision")[:200],
-        "can_restore": workflow.may_edit(request.user, post) and post.status != Post.Status.DELETED,
+        "can_restore": workflow.may_change(request.user, post),
     }
     return TemplateResponse(request, "admin/posts/post/revisions.html", context)
 
@@ -157,7 +159,7 @@ def compare(request, post_id: int):
         "fields": [(name, *diff.changed_words(old, new), old != new) for name, old, new in fields],
         "body_rows": diff.side_by_side(a.body, b.body),
         "body_same": a.body == b.body,
-        "can_restore": workflow.may_edit(request.user, post) and post.status != Post.Status.DELETED,
+        "can_restore": workflow.may_change(request.user, post),
     }
     return TemplateResponse(request, "admin/posts/post/compare.html", context)
 
@@ -229,12 +231,10 @@ def post_address(text: str) -> tuple[str, tuple[str, str] | None]:
 
 def _post_for(request, post_id: int, *, editing: bool) -> Post:
     """The post, if the user may see it in the admin (and edit it, for `editing`)."""
-    post = get_object_or_404(Post.objects.select_related("latest_revision", "live_revision", "author"), pk=post_id)
+    posts = Post.objects.visible_to(request.user).select_related("latest_revision", "live_revision", "author")
     if not request.user.has_perm("posts.view_post"):
         raise PermissionDenied
-    mine = post.author_id == request.user.pk
-    if not (mine or request.user.has_perm("posts.change_others_post") or request.user.has_perm("posts.review_post")):
-        raise PermissionDenied("This post is another author's.")
+    post = get_object_or_404(posts, pk=post_id)
     if editing and not workflow.may_edit(request.user, post):
         raise PermissionDenied("You may not edit this post.")
     return post

@@ -1,7 +1,6 @@
 """The admin's forms: a post's edit form, a workflow move, a dump to import."""
 
 from django import forms
-from django.utils import timezone
 from taggit.models import Tag
 from taggit.utils import edit_string_for_tags
 
@@ -84,8 +83,6 @@ class MoveForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("action") == workflow.Action.SCHEDULE and not cleaned.get("at"):
             self.add_error("at", "Give the date and time to publish at.")
-        elif cleaned.get("at") and timezone.is_naive(cleaned["at"]):
-            cleaned["at"] = timezone.make_aware(cleaned["at"])
         return cleaned
 
 

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from taggit.models import Tag
 from tqdm import tqdm
 
+from . import scheduling
 from .aliases import normalize_path
 from .article import article_of, articles_paused, store_articles
 from .attachment_import import AttachmentImporter, BatchAttachments
@@ -365,6 +366,8 @@ class Loader:
             reason = "deleted in the CMS"
         elif post.latest_revision and post.latest_revision.source != Revision.Source.IMPORT:
             reason = "edited in the CMS since its last import"
+        elif post.pending_status or post.status in (Post.Status.IN_REVIEW, Post.Status.SCHEDULED):
+            reason = "in review or scheduled in the CMS"
         if not reason or self.force:
             return False
         self.report.conflicts.append({"file": legacy.name, "slug": post.slug, "reason": reason})
@@ -435,7 +438,11 @@ class Loader:
         post.legacy_metadata = legacy.extra
         post.import_checksum = legacy.checksum
         post.latest_revision = revision
-        if post.status == Post.Status.DELETED:
+        if post.publish_at:
+            transaction.on_commit(scheduling.forget)
+        # What the import writes is what the dump says (--force overrides the workflow's state).
+        post.pending_status, post.publish_at, post.submitted_at = "", None, None
+        if post.status in (Post.Status.DELETED, Post.Status.IN_REVIEW, Post.Status.SCHEDULED):
             post.status = Post.Status.PUBLISHED
         if legacy.draft and post.status == Post.Status.PUBLISHED:
             post.status = Post.Status.DRAFT

@@ -22,6 +22,13 @@ class PostQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Post.Status.PUBLISHED)
 
+    def visible_to(self, user):
+        """The posts a staff member works with: all of them for those who edit others' posts or
+        review, else their own."""
+        if user.has_perm("posts.change_others_post") or user.has_perm("posts.review_post"):
+            return self
+        return self.filter(author=user) if user.is_authenticated else self.none()
+
     def in_review(self):
         """Posts whose latest revision waits for a moderator: new posts and changes to live ones."""
         return self.in_state("in_review")

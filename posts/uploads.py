@@ -9,8 +9,8 @@ import re
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.http import JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
@@ -64,15 +64,19 @@ def store(uploaded) -> Attachment:
     same = Attachment.objects.filter(checksum=checksum, legacy_url=None).exclude(file="").first()
     if same:
         return same
-    stem = get_valid_filename(PurePath(uploaded.name).stem)[:80] or "upload"
+    stem = _stem(uploaded.name)
     attachment = Attachment(
         kind=Attachment.Kind.PDF if content_type == "application/pdf" else Attachment.Kind.IMAGE,
         content_type=content_type,
         size=len(content),
         checksum=checksum,
     )
-    with transaction.atomic():
+    try:
         attachment.file.save(f"{UPLOAD_DIRECTORY}{stem}.{EXTENSIONS[content_type]}", ContentFile(content))
+    except Exception:
+        if attachment.file.name:
+            attachment.file.storage.delete(attachment.file.name)  # stored, but its row was not written
+        raise
     return attachment
 
 
@@ -81,6 +85,13 @@ def markdown_for(attachment: Attachment) -> str:
     if attachment.kind == Attachment.Kind.IMAGE:
         return f"![{name}]({attachment.file.url})"
     return f"[{name} (PDF)]({attachment.file.url})"
+
+
+def _stem(name: str) -> str:
+    try:
+        return get_valid_filename(PurePath(name).stem)[:80]
+    except SuspiciousFileOperation:  # nothing usable is left of it ("..", "???")
+        return "upload"
 
 
 def _check_image(name: str, content: bytes) -> None:

@@ -11,8 +11,9 @@ the post's row locked; writes a PostAction; and sends its e-mail once committed.
 bulk actions, the commands and the tests all move posts through them.
 """
 
+import logging
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from . import scheduling
 from .models import Attachment, Category, Post, PostAction, Revision, render_body
 from .rendering import Rendered
 
+logger = logging.getLogger(__name__)
 Status = Post.Status
 Action = PostAction.Action
 
@@ -107,6 +109,11 @@ def may_edit(user, post: Post) -> bool:
     return user.has_perm("posts.change_post") and (
         post.author_id == user.pk or user.has_perm("posts.change_others_post")
     )
+
+
+def may_change(user, post: Post) -> bool:
+    """Whether the user may edit the post as it stands (a deleted post must be undeleted first)."""
+    return may_edit(user, post) and post.status != Status.DELETED
 
 
 def may(user, action: str, post: Post) -> bool:
@@ -264,7 +271,7 @@ def publish(post: Post, *, by, revision: Revision | int | None = None, comment: 
 def unpublish(post: Post, *, by, comment: str = "") -> Post:
     """Take the post off the site (its URLs answer 404); its latest revision becomes its content."""
     with _move(post, by, Action.UNPUBLISH, comment) as post:
-        _take_latest(post)
+        _take_latest(post, keep_slug_if_taken=True)
         post.status = Status.UNPUBLISHED
     return post
 
@@ -272,7 +279,7 @@ def unpublish(post: Post, *, by, comment: str = "") -> Post:
 def delete(post: Post, *, by, comment: str = "") -> Post:
     """Delete the post: its URLs answer 410. Its revisions are kept; `undelete` brings it back."""
     with _move(post, by, Action.DELETE, comment) as post:
-        _take_latest(post)
+        _take_latest(post, keep_slug_if_taken=True)
         post.status = Status.DELETED
     return post
 
@@ -306,12 +313,14 @@ def publish_due(now: datetime | None = None) -> list[Post]:
                     post.save()
                     _log(post, None, Action.PUBLISH_SCHEDULED, Status.SCHEDULED, post.latest_revision)
                 published.append(post)
-            except ValidationError as error:
+            except Exception as error:  # one post that cannot go live must not hold back the others
+                logger.exception("“%s” could not be published at its scheduled time", post)
                 post.refresh_from_db()
                 _set_state(post, Status.DRAFT)
                 post.publish_at = None
                 post.save()
-                comment = f"It could not go live at its scheduled time: {' '.join(error.messages)}"
+                reason = " ".join(error.messages) if isinstance(error, ValidationError) else "an error, logged"
+                comment = f"It could not go live at its scheduled time: {reason}"
                 _log(post, None, Action.SEND_BACK, Status.SCHEDULED, post.latest_revision, comment)
     scheduling.forget()
     return published
@@ -367,18 +376,22 @@ def _go_live(post: Post) -> None:
     _take_latest(post)
     post.status = Status.PUBLISHED
     post.live_revision = post.latest_revision
-    post.publish_at = post.submitted_at = None
     if updated:
         post.lastmod = timezone.now()
 
 
-def _take_latest(post: Post) -> None:
-    """Give the post's content fields its latest revision, if they hold the live one."""
+def _take_latest(post: Post, *, keep_slug_if_taken: bool = False) -> None:
+    """Give the post's content fields its latest revision, if they hold the live one, and take it
+    off review and schedule. A takedown (unpublish, delete) must not fail on a slug another post
+    took meanwhile: it keeps the post's slug then."""
     if post.pending_status and post.latest_revision is not None:
         content = Content.of(post.latest_revision)
+        if keep_slug_if_taken and _slug_holder(content.slug, post):
+            content = replace(content, slug=post.slug)
         _check_slug(content.slug, post)
         _apply(post, content, render_body(content.body))
     post.pending_status = ""
+    post.publish_at = post.submitted_at = None
 
 
 def _apply(post: Post, content: Content, rendered: Rendered) -> None:
@@ -410,9 +423,13 @@ def _new_revision(post: Post, content: Content, rendered: Rendered, *, by, sourc
 
 
 def _check_slug(slug: str, post: Post | None) -> None:
-    holder = Post.objects.filter(slug=slug).exclude(pk=post.pk if post else None).only("title").first()
+    holder = _slug_holder(slug, post)
     if holder is not None:
         raise ValidationError(f"The slug “{slug}” is taken by the post “{holder.title}”.")
+
+
+def _slug_holder(slug: str, post: Post | None) -> Post | None:
+    return Post.objects.filter(slug=slug).exclude(pk=post.pk if post else None).only("title").first()
 
 
 def conflict_message(post: Post, latest: Revision) -> str:
@@ -450,7 +467,7 @@ def _mail_moderators(post: Post, by, comment: str) -> None:
     subject = f"In review: {post.title}"
     text = f"{who} submitted “{post.title}” for review.\n\n{_comment_lines(comment)}Review it: {_admin_url(post)}\n"
     recipients = _reviewers().exclude(pk=by.pk).values_list("email", flat=True)
-    transaction.on_commit(lambda: send_mass_mail([(subject, text, None, [email]) for email in recipients]))
+    transaction.on_commit(lambda: _send([(subject, text, None, [email]) for email in recipients]))
 
 
 def _mail_author(post: Post, by, what: str, comment: str) -> None:
@@ -459,7 +476,15 @@ def _mail_author(post: Post, by, what: str, comment: str) -> None:
         return
     subject = f"“{post.title}” was {what}"
     text = f"{by.get_username()}: “{post.title}” was {what}.\n\n{_comment_lines(comment)}The post: {_admin_url(post)}\n"
-    transaction.on_commit(lambda: send_mass_mail([(subject, text, None, [author.email])]))
+    transaction.on_commit(lambda: _send([(subject, text, None, [author.email])]))
+
+
+def _send(messages: list[tuple]) -> None:
+    """Send, never failing the move that is already committed: a mail server that is down is logged."""
+    try:
+        send_mass_mail(messages)
+    except Exception:
+        logger.exception("The workflow's e-mail could not be sent")
 
 
 def _reviewers():

@@ -9,7 +9,6 @@ from html import unescape
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,33 +18,26 @@ from posts.models import Alias, ImportRun, Post, PostAction, Revision
 from posts.workflow import Content
 
 from .conftest import CORPUS_SEED
+from .factories import make_user
 
 pytestmark = pytest.mark.django_db
 
 Status = Post.Status
 
 
-def make_user(django_user_model, role: str, name: str):
-    user = django_user_model.objects.create_user(
-        name, email=f"{name}@example.com", password="pw-123-secret", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=role))
-    return user
+@pytest.fixture
+def author():
+    return make_user("Author", "writer")
 
 
 @pytest.fixture
-def author(django_user_model):
-    return make_user(django_user_model, "Author", "writer")
+def editor():
+    return make_user("Editor", "editor")
 
 
 @pytest.fixture
-def editor(django_user_model):
-    return make_user(django_user_model, "Editor", "editor")
-
-
-@pytest.fixture
-def moderator(django_user_model):
-    return make_user(django_user_model, "Moderator", "boss")
+def moderator():
+    return make_user("Moderator", "boss")
 
 
 def write(author, title="A post", slug="a-post", body="Live words.") -> Post:
@@ -220,12 +212,18 @@ def test_restoring_from_the_history_makes_an_old_revision_the_latest(client, aut
     assert (post.body, post.latest_revision.source) == ("Version one.", Revision.Source.RESTORE)
 
 
-def test_an_author_cannot_read_another_authors_history(client, author, django_user_model):
-    post = write(make_user(django_user_model, "Author", "someone"))
+def test_an_author_cannot_reach_another_authors_post_by_any_admin_page(client, author):
+    post = write(make_user("Author", "someone"), body="Someone's secret draft.")
+    revision = post.latest_revision
     client.force_login(author)
 
-    assert client.get(f"/admin/posts/post/{post.pk}/history/").status_code == 403
-    assert client.get(f"/admin/posts/post/{post.pk}/compare/").status_code == 403
+    for url in ["history", "compare", "preview", "change"]:
+        assert client.get(f"/admin/posts/post/{post.pk}/{url}/").status_code in (302, 404), url
+    for url in ["move", f"restore/{revision.pk}", "here"]:
+        assert client.post(f"/admin/posts/post/{post.pk}/{url}/", {"action": "submit"}).status_code == 404, url
+    assert client.get(f"/admin/posts/revision/{revision.pk}/change/").status_code == 302
+    assert "secret draft" not in client.get("/admin/posts/revision/").content.decode()
+    assert Post.objects.get(pk=post.pk).status == Status.DRAFT
 
 
 def test_a_pasted_address_finds_its_post(client, author, moderator):
@@ -263,7 +261,7 @@ def dump_zip() -> bytes:
 
 
 def test_an_admin_uploads_a_dump_dry_runs_it_then_imports_it(client, django_user_model):
-    admin = make_user(django_user_model, "Admin", "chief")
+    admin = make_user("Admin", "chief")
     client.force_login(admin)
 
     dry = client.post(
@@ -282,7 +280,7 @@ def test_an_admin_uploads_a_dump_dry_runs_it_then_imports_it(client, django_user
 
 
 def test_an_upload_that_is_no_dump_is_refused_with_its_name(client, django_user_model):
-    client.force_login(make_user(django_user_model, "Admin", "chief"))
+    client.force_login(make_user("Admin", "chief"))
 
     response = client.post("/admin/posts/importrun/upload/", {"dump": SimpleUploadedFile("notes.txt", b"hello")})
 
@@ -422,3 +420,26 @@ def test_preview_shows_staff_the_latest_revision_as_readers_will_see_it(client, 
 
     assert response.redirect_chain[0][0].startswith("/preview/")
     assert "Waiting words." in response.content.decode() and "which readers cannot see" in response.content.decode()
+
+
+def test_save_and_submit_saves_the_text_then_submits_it(client, author):
+    post = write(author)
+    client.force_login(author)
+
+    client.post(
+        f"/admin/posts/post/{post.pk}/change/",
+        edit_form(post, post.latest_revision_id, body="Typed, then submitted.", _submit_for_review="1"),
+    )
+
+    post.refresh_from_db()
+    assert (post.status, post.body) == (Status.IN_REVIEW, "Typed, then submitted.")
+
+
+def test_an_author_cannot_change_the_dates_of_a_live_post(client, author, moderator):
+    post = workflow.publish(write(author), by=moderator)
+    date = post.date
+    client.force_login(author)
+
+    client.post(f"/admin/posts/post/{post.pk}/change/", edit_form(post, post.latest_revision_id, date_0="2031-01-01"))
+
+    assert Post.objects.get(pk=post.pk).date == date

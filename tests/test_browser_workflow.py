@@ -2,30 +2,22 @@
 moderator's review; screenshots of the admin screens are saved in test-results/."""
 
 import base64
-import io
 
 import pytest
-from django.contrib.auth.models import Group
-from PIL import Image
 
 from posts.models import Post
 
+from .factories import PASSWORD, make_user, png
 from .test_browser import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pw-123-secret"
 SLUG = "vitamin-d-and-sleep"
 
 
 @pytest.fixture
-def people(django_user_model, roles):
-    people = {}
-    for role, name in [("Author", "ada"), ("Moderator", "mo"), ("Editor", "ed")]:
-        user = django_user_model.objects.create_user(name, f"{name}@example.com", PASSWORD, is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
-        people[role] = user
-    return people
+def people(roles):
+    return {role: make_user(role, name) for role, name in [("Author", "ada"), ("Moderator", "mo"), ("Editor", "ed")]}
 
 
 @pytest.fixture
@@ -56,8 +48,6 @@ def shot(page, name: str) -> None:
 
 def drop_image(page, selector: str) -> None:
     """Drop a PNG onto the editor, as a person dragging a file from their desktop."""
-    image = io.BytesIO()
-    Image.new("RGB", (40, 24), "teal").save(image, "PNG")
     page.evaluate(
         """([selector, data]) => {
             const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
@@ -66,7 +56,7 @@ def drop_image(page, selector: str) -> None:
             document.querySelector(selector).dispatchEvent(
                 new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
         }""",
-        [selector, base64.b64encode(image.getvalue()).decode()],
+        [selector, base64.b64encode(png(40, 24)).decode()],
     )
 
 

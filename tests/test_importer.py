@@ -2,15 +2,17 @@ import io
 import json
 import tarfile
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import timezone
 from taggit.models import Tag
 
-from posts import importer
+from posts import importer, workflow
 from posts.aliases import normalize_path
 from posts.cache import VERSION_KEY, content_version
 from posts.importer import import_dump
@@ -177,6 +179,27 @@ def test_a_post_edited_in_the_cms_is_a_conflict_unless_forced(dump, admin_user):
     report = import_dump(dump, force=True)
     assert report.updated == ["a-post"]
     assert "Imported again." in Post.objects.get().body_html
+
+
+def test_a_post_in_review_or_scheduled_is_a_conflict_and_forcing_ends_its_review(dump, admin_user):
+    path = write(dump, "a.md", post_file(body="Imported."))
+    import_dump(dump)
+    post = Post.objects.get()
+    workflow.unpublish(post, by=admin_user)
+    workflow.submit(post, by=admin_user)
+    workflow.schedule(post, by=admin_user, at=timezone.now() + timedelta(days=1))
+    path.write_text(post_file(body="Never reviewed words."))
+    before = db_state()
+
+    report = import_dump(dump)
+
+    assert report.conflicts == [{"file": "a.md", "slug": "a-post", "reason": "in review or scheduled in the CMS"}]
+    assert db_state() == before
+
+    import_dump(dump, force=True)
+    post.refresh_from_db()
+    assert (post.status, post.pending_status, post.publish_at, post.submitted_at) == ("published", "", None, None)
+    assert workflow.next_due() is None
 
 
 def test_dry_run_reports_what_would_change_and_writes_nothing(dump):

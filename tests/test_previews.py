@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
 from django.core import signing
 
 from posts import workflow
@@ -13,23 +12,21 @@ from posts.models import Post
 from posts.previews import SALT, preview_url
 from posts.workflow import Content
 
+from .factories import make_user
+
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def author(django_user_model):
-    user = django_user_model.objects.create_user("writer", password="pw-123-secret", is_staff=True)
-    user.groups.add(Group.objects.get(name="Author"))
-    return user
+def author():
+    return make_user("Author", "writer")
 
 
 @pytest.fixture
-def moderator(django_user_model):
-    user = django_user_model.objects.create_user("boss", password="pw-123-secret", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderator"))
-    return user
+def moderator():
+    return make_user("Moderator", "boss")
 
 
 def write(author, body="A **draft** nobody has seen.", tags=("Vitamin D",), slug="draft-title") -> Post:

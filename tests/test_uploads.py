@@ -1,32 +1,23 @@
 """Uploads from the editor (posts/uploads.py): images and PDFs judged by their content, stored as
 Attachments, shown on the post that uses them; everything else refused with its reason."""
 
-import io
-
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 
 from posts import workflow
 from posts.models import Attachment
 from posts.workflow import Content
+
+from .factories import make_user, png
 
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def png() -> bytes:
-    image = io.BytesIO()
-    Image.new("RGB", (8, 8), "teal").save(image, "PNG")
-    return image.getvalue()
-
-
 @pytest.fixture
-def author(django_user_model, client):
-    user = django_user_model.objects.create_user("writer", password="pw-123-secret", is_staff=True)
-    user.groups.add(Group.objects.get(name="Author"))
+def author(client):
+    user = make_user("Author", "writer")
     client.force_login(user)
     return user
 
@@ -99,19 +90,18 @@ def test_the_same_file_uploaded_twice_is_one_attachment(client, author):
     assert Attachment.objects.count() == 1
 
 
-def test_only_staff_with_the_right_may_upload(client, django_user_model):
+def test_only_staff_with_the_right_may_upload(client):
     assert upload(client, "a.png", png()).status_code == 403
-    client.force_login(django_user_model.objects.create_user("reader", password="pw-123-secret"))
+    client.force_login(make_user(None, "reader", staff=False))
     assert upload(client, "a.png", png()).status_code == 403
-    client.force_login(django_user_model.objects.create_user("staff", password="pw-123-secret", is_staff=True))
+    client.force_login(make_user(None, "staff"))
     assert upload(client, "a.png", png()).status_code == 403
     assert not Attachment.objects.exists()
 
 
-def test_a_post_showing_an_upload_lists_it_among_its_attachments(client, author, django_user_model):
+def test_a_post_showing_an_upload_lists_it_among_its_attachments(client, author):
     code = upload(client, "figure.png", png()).json()["image_code"]
-    moderator = django_user_model.objects.create_user("boss", password="pw-123-secret", is_staff=True)
-    moderator.groups.add(Group.objects.get(name="Moderator"))
+    moderator = make_user("Moderator", "boss")
     post = workflow.create(by=author, content=Content("With a figure", "with-a-figure", f"See:\n\n{code}\n"))
     workflow.publish(post, by=moderator)
     client.logout()
@@ -128,3 +118,9 @@ def test_a_post_showing_an_upload_lists_it_among_its_attachments(client, author,
     assert list(post.attachments.all()) == [attachment]  # readers still see the live text
     workflow.publish(post, by=moderator)
     assert list(post.attachments.all()) == []
+
+
+def test_a_file_name_with_nothing_usable_in_it_gets_one(client, author):
+    assert upload(client, "...png", png()).status_code == 200
+
+    assert Attachment.objects.get().file.name == "attachments/uploads/upload.png"
