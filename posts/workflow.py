@@ -93,6 +93,13 @@ MOVES = {
 }
 
 
+WAITING_CHANGES = {
+    Status.DRAFT: "a draft of changes",
+    Status.IN_REVIEW: "changes in review",
+    Status.SCHEDULED: "changes scheduled",
+}
+
+
 def state_of(post: Post) -> str:
     """Where the post's latest revision stands."""
     return post.pending_status or post.status
@@ -101,7 +108,7 @@ def state_of(post: Post) -> str:
 def describe_state(post: Post) -> str:
     """The state as the admin says it: "published", "published, with changes in review"…"""
     if post.status == Status.PUBLISHED and post.pending_status:
-        return f"published, with changes {Status(post.pending_status).label.lower()}"
+        return f"published, with {WAITING_CHANGES[post.pending_status]}"
     return Status(post.status).label.lower()
 
 

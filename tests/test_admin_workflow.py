@@ -83,7 +83,7 @@ def test_editing_a_live_post_in_the_admin_keeps_readers_on_the_live_text(client,
     page = client.get(f"/admin/posts/post/{post.pk}/change/").content.decode()
     assert textarea(page, "body") == "Waiting words."
     assert "Readers still see the live revision" in page
-    assert "published, with changes draft" in page
+    assert "published, with a draft of changes" in page
 
 
 def test_the_later_of_two_admin_saves_is_refused_and_its_text_shown_back(client, author, editor, moderator):

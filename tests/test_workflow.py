@@ -279,7 +279,7 @@ def test_readers_see_the_live_text_while_a_change_waits_then_the_change_once_app
 
     post.refresh_from_db()
     assert (post.status, post.pending_status) == (Status.PUBLISHED, Status.DRAFT)
-    assert workflow.describe_state(post) == "published, with changes draft"
+    assert workflow.describe_state(post) == "published, with a draft of changes"
     assert post.latest_revision != post.live_revision
     assert (post.title, list(post.tags.names())) == ("A post", [])
     page = client.get("/posts/a-post/").content.decode()
