@@ -60,6 +60,34 @@ class StateFilter(admin.SimpleListFilter):
         return queryset.filter(status=value) if value else queryset
 
 
+class ReadOnly:
+    """For records nobody edits here (revisions, the audit log, import runs, the review queue),
+    seen by those holding `view_permission` when it is set."""
+
+    view_permission = ""
+
+    def has_module_permission(self, request):
+        return (
+            request.user.has_perm(self.view_permission)
+            if self.view_permission
+            else super().has_module_permission(request)
+        )
+
+    def has_view_permission(self, request, obj=None):
+        if self.view_permission:
+            return request.user.has_perm(self.view_permission)
+        return super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class WorkflowAdmin(admin.ModelAdmin):
     """What the post list and the review queue share: the state column and the bulk moves."""
 
@@ -234,7 +262,7 @@ class PostAdmin(WorkflowAdmin):
 
 
 @admin.register(PostInReview)
-class ReviewQueueAdmin(WorkflowAdmin):
+class ReviewQueueAdmin(ReadOnly, WorkflowAdmin):
     """Posts waiting for a moderator, the longest-waiting first."""
 
     list_display = ["title", "state", "author", "submitted_at", "review_links"]
@@ -243,6 +271,7 @@ class ReviewQueueAdmin(WorkflowAdmin):
     ordering = ["submitted_at", "pk"]
     list_display_links = None
     actions = ["approve_selected"]
+    view_permission = "posts.review_post"
 
     def get_queryset(self, request):
         return Post.objects.in_review().select_related("author")
@@ -260,24 +289,9 @@ class ReviewQueueAdmin(WorkflowAdmin):
             return format_html('<a href="{}">Open</a> · <a href="{}">Changes since live</a>', change, compare)
         return format_html('<a href="{}">Open</a>', change)
 
-    def has_module_permission(self, request):
-        return request.user.has_perm("posts.review_post")
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("posts.review_post")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(PostAction)
-class PostActionAdmin(admin.ModelAdmin):
+class PostActionAdmin(ReadOnly, admin.ModelAdmin):
     """The site's audit log: every workflow move, who made it and when."""
 
     list_display = ["created", "user", "action", "post_link", "from_state", "to_state", "comment"]
@@ -296,37 +310,18 @@ class PostActionAdmin(admin.ModelAdmin):
             '<a href="{}">{}</a>', reverse("admin:posts_post_revisions", args=[action.post_id]), action.post_title
         )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["title", "post", "source", "author", "created"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(post__in=Post.objects.visible_to(request.user))
-
     list_filter = ["source", "created"]
     list_select_related = ["post", "author"]
     search_fields = ["title", "slug", "message"]
     raw_id_fields = ["post", "author"]
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(post__in=Post.objects.visible_to(request.user))
 
 
 @admin.register(Category)
@@ -372,31 +367,17 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["source", "started", "finished", "user", "dry_run", "succeeded", "summary"]
     list_filter = ["succeeded", "dry_run"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in ImportRun._meta.fields if f.name != "report"] + ["report_pretty"]
     exclude = ["report"]
+    view_permission = "posts.import_dump"
 
     def get_urls(self):
         view = self.admin_site.admin_view(admin_views.import_dump_view)
         return [path("upload/", view, name="posts_importrun_upload"), *super().get_urls()]
-
-    def has_module_permission(self, request):
-        return request.user.has_perm("posts.import_dump")
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("posts.import_dump")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Summary")
     def summary(self, run):

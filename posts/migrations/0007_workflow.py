@@ -13,10 +13,7 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 
-def create_search_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for sql in importlib.import_module("posts.migrations.0004_search").SQLITE_TRIGGERS:
-            schema_editor.execute(sql)
+create_search_triggers = importlib.import_module("posts.migrations.0006_post_article_and_neighbour_index").create_search_triggers
 
 
 def grant_audit_log(apps, schema_editor):
