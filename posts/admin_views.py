@@ -28,7 +28,7 @@ POST_PATH_RE = re.compile(r"^/posts/([^/]+)/?$")
 MOVE_LABELS = {
     Action.SUBMIT: "Submit for review",
     Action.APPROVE: "Approve and publish",
-    Action.SCHEDULE: "Approve for…",
+    Action.SCHEDULE: "Approve for this time",
     Action.SEND_BACK: "Send back",
     Action.PUBLISH: "Publish now",
     Action.UNPUBLISH: "Unpublish",

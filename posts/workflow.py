@@ -262,8 +262,7 @@ def send_back(post: Post, *, by, comment: str) -> Post:
     if not comment.strip():
         raise ValidationError("Say what needs to change: sending back needs a comment.")
     with _move(post, by, Action.SEND_BACK, comment) as post:
-        _set_state(post, Status.DRAFT)
-        post.publish_at = post.submitted_at = None
+        _back_to_draft(post)
     _mail_author(post, by, "sent back to you", comment)
     return post
 
@@ -323,8 +322,7 @@ def publish_due(now: datetime | None = None) -> list[Post]:
             except Exception as error:  # one post that cannot go live must not hold back the others
                 logger.exception("“%s” could not be published at its scheduled time", post)
                 post.refresh_from_db()
-                _set_state(post, Status.DRAFT)
-                post.publish_at = None
+                _back_to_draft(post)
                 post.save()
                 reason = " ".join(error.messages) if isinstance(error, ValidationError) else "an error, logged"
                 comment = f"It could not go live at its scheduled time: {reason}"
@@ -375,6 +373,12 @@ def _set_state(post: Post, state: str) -> None:
         post.pending_status = state
     else:
         post.status = state
+
+
+def _back_to_draft(post: Post) -> None:
+    """Off review and schedule, back with its author."""
+    _set_state(post, Status.DRAFT)
+    post.publish_at = post.submitted_at = None
 
 
 def _go_live(post: Post) -> None:
