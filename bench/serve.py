@@ -13,22 +13,15 @@ machine: cached post page >= 1,500 req/s, uncached >= 300, search p95 < 50 ms.
 """
 
 import argparse
-import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-from dumps import ROOT, build_dump, run
+from dumps import run
+from server import PORT, environment, gunicorn, imported_database, need_wrk, wrk
 
 DATABASE = "vdwiki_bench_serve"
-PORT = 8123
-REDIS_URL = "redis://127.0.0.1:6379/14"
 PAGES = {
     "post": "/posts/recurrent-miscarriages-decreased-by-increased-vitamin-d-levels/",
     "category": "/categories/pregnancy/",
@@ -50,57 +43,12 @@ for url in {urls!r}:
 """
 
 
-def psql(sql: str, database: str = "postgres") -> None:
-    command = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", sql]
-    subprocess.run(command, check=True, capture_output=True)
-
-
-def environment(work: Path, *, cache_pages: bool) -> dict:
-    return {
-        **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_SETTINGS_MODULE": "vdwiki.settings",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "DJANGO_CACHE_PAGES": "1" if cache_pages else "0",
-        "REDIS_URL": REDIS_URL,
-        "MEDIA_ROOT": str(work / "media"),
-        "DJANGO_STATIC_ROOT": str(work / "static"),
-        "GUNICORN_BIND": f"127.0.0.1:{PORT}",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_ACCESSLOG": "",
-    }
-
-
-def serve(env: dict) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "vdwiki.wsgi"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=2)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    sys.exit(f"gunicorn did not start:\n{server.stderr.read().decode()}")
-
-
 def load(path: str, duration: int, connections: int) -> dict:
     url = f"http://127.0.0.1:{PORT}{path}"
     urllib.request.urlopen(url, timeout=10)  # warm the page (and the cache, when on)
-    script = str(ROOT / "bench" / "wrk_report.lua")
-    threads = min(2, connections)
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "-s", script, url]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    match = re.search(r"^RESULT (\S+) (\S+) (\S+) (\S+) (\d+) (\d+)$", result.stdout, re.MULTILINE)
-    rps, p50, p95, p99, bad, errors = match.groups()
-    print(f"  {path} with {connections} connections: {float(rps):.0f} req/s, p95 {float(p95):.1f} ms", flush=True)
-    return {"rps": float(rps), "p50": float(p50), "p95": float(p95), "p99": float(p99), "bad": int(bad) + int(errors)}
+    result = wrk(url, duration=duration, connections=connections)
+    print(f"  {path} with {connections} connections: {result['rps']:.0f} req/s, p95 {result['p95']:.1f} ms", flush=True)
+    return result
 
 
 def main() -> None:
@@ -109,36 +57,19 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="seconds of wrk per page and mode")
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("bench/serve.py needs wrk: apt-get install wrk")
+    need_wrk("bench/serve.py")
 
-    with tempfile.TemporaryDirectory(prefix="vdwiki-serve-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="vdwiki-serve-") as tmp, imported_database(Path(tmp), DATABASE, args.posts):
         work = Path(tmp)
-        psql(f"DROP DATABASE IF EXISTS {DATABASE}")
-        psql(f"CREATE DATABASE {DATABASE}")
-        try:
-            build_dump(work / "dump", args.posts)
-            env = environment(work, cache_pages=False)
-            manage = [sys.executable, "manage.py"]
-            run([*manage, "migrate", "--noinput", "-v", "0"], env)
-            run([*manage, "import_dump", str(work / "dump"), "--no-progress"], env)
-            # The state a running site is in: autovacuum has passed over the new rows.
-            psql("VACUUM ANALYZE", database=DATABASE)
-            run([*manage, "collectstatic", "--noinput", "-v", "0"], env)
-            _, counted = run([sys.executable, "-c", COUNT_QUERIES.format(urls=list(PAGES.values()))], env)
-            queries = {url: int(count) for url, _status, count in (line.split() for line in counted.splitlines())}
-            results = {}
-            for mode, cache_pages in (("cold", False), ("cached", True)):
-                server = serve(environment(work, cache_pages=cache_pages))
-                try:
-                    for name, path in PAGES.items():
-                        results[mode, name] = load(path, args.duration, args.connections)
-                    results[mode, "search-1c"] = load(PAGES["search"], args.duration, 1)
-                finally:
-                    os.killpg(server.pid, signal.SIGTERM)
-                    server.wait(timeout=30)
-        finally:
-            psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+        env = environment(work, DATABASE, cache_pages=False)
+        _, counted = run([sys.executable, "-c", COUNT_QUERIES.format(urls=list(PAGES.values()))], env)
+        queries = {url: int(count) for url, _status, count in (line.split() for line in counted.splitlines())}
+        results = {}
+        for mode, cache_pages in (("cold", False), ("cached", True)):
+            with gunicorn(environment(work, DATABASE, cache_pages=cache_pages), work / "gunicorn.log"):
+                for name, path in PAGES.items():
+                    results[mode, name] = load(path, args.duration, args.connections)
+                results[mode, "search-1c"] = load(PAGES["search"], args.duration, 1)
 
     setup = f"wrk with {args.connections} connections for {args.duration} s"
     print(f"{args.posts} posts in PostgreSQL, gunicorn with 2 workers, {setup}")
