@@ -2,7 +2,6 @@
 
 from django import forms
 from taggit.models import Tag
-from taggit.utils import edit_string_for_tags
 
 from . import workflow
 from .models import Category, Post
@@ -34,7 +33,7 @@ class PostForm(forms.ModelForm):
                     slug=latest.slug,
                     body=latest.body,
                     categories=list(Category.objects.filter(name__in=latest.categories)),
-                    tags=edit_string_for_tags([Tag(name=name) for name in latest.tags]),
+                    tags=[Tag(name=name) for name in latest.tags],
                 )
 
     def clean(self):
