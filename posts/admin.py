@@ -166,14 +166,19 @@ class PostAdmin(WorkflowAdmin):
         return super().get_queryset(request).visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        """Only those who edit others' posts set a post's author; only those who publish change
-        what readers see of a published post besides its content (its dates, its legacy id)."""
+        """Only those who edit others' posts set a post's author; only those who publish set its
+        dates and legacy id, in every state (they order the home page and feeds at go-live)."""
         fields = list(self.readonly_fields)
         if not request.user.has_perm("posts.change_others_post"):
             fields.append("author")
-        if obj is not None and obj.is_published and not request.user.has_perm("posts.publish_post"):
+        if not request.user.has_perm("posts.publish_post"):
             fields += ["date", "lastmod", "tiki_page_id"]
         return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.locked = [name for name in PostForm.Meta.fields if name in self.get_readonly_fields(request, obj)]
+        return form
 
     def has_change_permission(self, request, obj=None):
         if obj is None:

@@ -1,10 +1,14 @@
 """The admin's forms: a post's edit form, a workflow move, a dump to import."""
 
+import re
+
 from django import forms
 from taggit.models import Tag
 
 from . import workflow
 from .models import Category, Post
+
+WIDGET_PART = re.compile(r"_\d+$")  # a split widget's parts are sent as date_0, date_1
 
 
 class PostForm(forms.ModelForm):
@@ -17,6 +21,7 @@ class PostForm(forms.ModelForm):
     )
     based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
     conflict = None  # the newer revision a refused save was not made from
+    locked: list[str] = []  # fields the user may not set (read-only for them), refused if sent anyway
 
     class Meta:
         model = Post
@@ -38,6 +43,11 @@ class PostForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        sent = {WIDGET_PART.sub("", key) for key in self.data}
+        forged = [name for name in self.locked if self.add_prefix(name) in sent]
+        if forged:
+            names = ", ".join(str(Post._meta.get_field(name).verbose_name) for name in forged)
+            raise forms.ValidationError(f"You may not set a post's {names}. Nothing was saved.", code="locked")
         post = self.instance
         if not post.pk:
             return cleaned

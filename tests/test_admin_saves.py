@@ -36,6 +36,8 @@ def bring_to(state: str, people) -> Post:
     if state == Status.SCHEDULED:
         return workflow.schedule(post, by=moderator, at=timezone.now() + timezone.timedelta(days=30))
     post = workflow.approve(post, by=moderator)
+    if state == Status.UNPUBLISHED:
+        return workflow.unpublish(post, by=moderator)
     if state == "published, changed":
         workflow.edit(
             post, by=author, content=Content("A post", "a-post", "Waiting.", tags=TAGS), based_on=post.latest_revision
@@ -97,3 +99,58 @@ def test_saving_again_after_a_refused_save_keeps_the_second_editors_text(state, 
 
     assert again.status_code == 302, again.content.decode()[:3000]
     assert Post.objects.get(pk=post.pk).latest_revision.body == "The moderator's words."
+
+
+FORGED = {
+    "date_0": "2031-01-01",
+    "date_1": "08:00:00",
+    "lastmod_0": "2031-01-02",
+    "lastmod_1": "08:00:00",
+    "tiki_page_id": "99999",
+}
+LOCKED = "You may not set a post's original date, last modified, legacy page id. Nothing was saved."
+
+
+def dates_and_id(post: Post) -> dict:
+    return Post.objects.filter(pk=post.pk).values("date", "lastmod", "tiki_page_id", "latest_revision").get()
+
+
+@pytest.mark.parametrize("state", [*STATES, Status.UNPUBLISHED])
+@pytest.mark.parametrize("role", ["Author", "Editor"])
+def test_those_who_may_not_publish_cannot_set_a_posts_dates_or_legacy_id_in_any_state(role, state, people, client):
+    post = bring_to(state, people)
+    before = dates_and_id(post)
+    client.force_login(people[role])
+    url = f"/admin/posts/post/{post.pk}/change/"
+    page = client.get(url).content.decode()
+    assert not re.search(r'name="(date_0|lastmod_0|tiki_page_id)"', page)  # shown, not editable
+
+    response = client.post(url, {**form_of(page), "body": "Changed words.", **FORGED})
+
+    assert response.status_code == 200 and LOCKED in unescape(response.content.decode())
+    assert dates_and_id(post) == before
+
+
+def test_an_author_cannot_give_a_new_post_a_date_or_legacy_id(people, client):
+    client.force_login(people["Author"])
+    page = client.get("/admin/posts/post/add/").content.decode()
+
+    response = client.post("/admin/posts/post/add/", {**form_of(page), "title": "Mine", "slug": "mine", **FORGED})
+
+    assert response.status_code == 200 and LOCKED in unescape(response.content.decode())
+    assert not Post.objects.exists()
+    response = client.post("/admin/posts/post/add/", {**form_of(page), "title": "Mine", "slug": "mine"})
+    assert response.status_code == 302 and Post.objects.get().tiki_page_id is None
+
+
+@pytest.mark.parametrize("role", ["Moderator", "Admin"])
+def test_those_who_publish_set_a_posts_dates_and_legacy_id(role, people, client):
+    post = bring_to(Status.IN_REVIEW, people)
+    client.force_login(people[role])
+    url = f"/admin/posts/post/{post.pk}/change/"
+
+    response = client.post(url, {**form_of(client.get(url).content.decode()), **FORGED})
+
+    assert response.status_code == 302
+    post.refresh_from_db()
+    assert (post.date.year, post.lastmod.day, post.tiki_page_id) == (2031, 2, 99999)
