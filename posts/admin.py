@@ -299,13 +299,21 @@ class ReviewQueueAdmin(ReadOnly, WorkflowAdmin):
 class PostActionAdmin(ReadOnly, admin.ModelAdmin):
     """The site's audit log: every workflow move, who made it and when."""
 
-    list_display = ["created", "user", "action", "post_link", "from_state", "to_state", "comment"]
+    list_display = ["created", "user", "action", "post_link", "from_what", "to_what", "comment"]
     list_filter = ["action", ("user", admin.RelatedOnlyFieldListFilter), "created"]
     list_select_related = ["user"]
     search_fields = ["post_title", "comment"]
     date_hierarchy = "created"
     show_full_result_count = False
     list_per_page = 100
+
+    @admin.display(description="From")
+    def from_what(self, action):
+        return action.from_what
+
+    @admin.display(description="To")
+    def to_what(self, action):
+        return action.to_what
 
     @admin.display(description="Post", ordering="post_title")
     def post_link(self, action):

@@ -128,10 +128,11 @@ class Post(models.Model):
     categories = models.ManyToManyField(Category, blank=True, related_name="posts")
     tags = TaggableManager(through=TaggedPost, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT, db_index=True)
+    PENDING_STATES = [(s.value, s.label) for s in (Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED)]
     pending_status = models.CharField(
         "unpublished changes",
         max_length=20,
-        choices=[(s.value, s.label) for s in (Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED)],
+        choices=PENDING_STATES,
         blank=True,
         editable=False,
         help_text="Where the latest revision of a published post stands while readers still see the live one",
@@ -246,6 +247,20 @@ class Post(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
+WAITING_CHANGES = {
+    Post.Status.DRAFT: "a draft of changes",
+    Post.Status.IN_REVIEW: "changes in review",
+    Post.Status.SCHEDULED: "changes scheduled",
+}
+
+
+def state_in_words(status: str, pending: str = "") -> str:
+    """A post's state in words: "draft", "published, with changes in review"…"""
+    if status == Post.Status.PUBLISHED and pending:
+        return f"published, with {WAITING_CHANGES[pending]}"
+    return Post.Status(status).label.lower() if status else ""
+
+
 class PostInReview(Post):
     """The moderation queue in the admin: posts whose latest revision waits for a moderator."""
 
@@ -309,8 +324,11 @@ class PostAction(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     action = models.CharField(max_length=20, choices=Action, db_index=True)
+    # The post's status (what readers get) and its waiting changes' state, before and after.
     from_state = models.CharField(max_length=20, choices=Post.Status, blank=True)
+    from_pending = models.CharField(max_length=20, choices=Post.PENDING_STATES, blank=True)
     to_state = models.CharField(max_length=20, choices=Post.Status)
+    to_pending = models.CharField(max_length=20, choices=Post.PENDING_STATES, blank=True)
     revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     comment = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
@@ -321,6 +339,14 @@ class PostAction(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.post_title}"
+
+    @property
+    def from_what(self) -> str | None:
+        return state_in_words(self.from_state, self.from_pending).capitalize() or None
+
+    @property
+    def to_what(self) -> str:
+        return state_in_words(self.to_state, self.to_pending).capitalize()
 
 
 class AliasQuerySet(models.QuerySet):

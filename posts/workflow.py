@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import scheduling
-from .models import Attachment, Category, Post, PostAction, Revision, render_body
+from .models import Attachment, Category, Post, PostAction, Revision, render_body, state_in_words
 from .rendering import Rendered
 
 logger = logging.getLogger(__name__)
@@ -93,13 +93,6 @@ MOVES = {
 }
 
 
-WAITING_CHANGES = {
-    Status.DRAFT: "a draft of changes",
-    Status.IN_REVIEW: "changes in review",
-    Status.SCHEDULED: "changes scheduled",
-}
-
-
 def state_of(post: Post) -> str:
     """Where the post's latest revision stands."""
     return post.pending_status or post.status
@@ -107,9 +100,7 @@ def state_of(post: Post) -> str:
 
 def describe_state(post: Post) -> str:
     """The state as the admin says it: "published", "published, with changes in review"…"""
-    if post.status == Status.PUBLISHED and post.pending_status:
-        return f"published, with {WAITING_CHANGES[post.pending_status]}"
-    return Status(post.status).label.lower()
+    return state_in_words(post.status, post.pending_status)
 
 
 def may_edit(user, post: Post) -> bool:
@@ -158,7 +149,7 @@ def create(*, by, content: Content, message: str = "", post: Post | None = None)
         revision = _new_revision(post, content, rendered, by=by, source=Revision.Source.EDITOR, message=message)
         post.latest_revision = revision
         post.save(update_fields=["latest_revision"])
-        _log(post, by, Action.CREATE, "", revision=revision, comment=message)
+        _log(post, by, Action.CREATE, ("", ""), revision=revision, comment=message)
     return post
 
 
@@ -190,7 +181,7 @@ def edit(
         if latest is not None and Content.of(latest) == content and source == Revision.Source.EDITOR:
             return latest
         _check_slug(content.slug, post)
-        before = state_of(post)
+        before = _where(post)
         rendered = render_body(content.body)
         revision = _new_revision(post, content, rendered, by=by, source=source, message=message)
         post.latest_revision = revision
@@ -313,11 +304,12 @@ def publish_due(now: datetime | None = None) -> list[Post]:
             )
             if post is None or state_of(post) != Status.SCHEDULED or post.publish_at > now:
                 continue  # another process took it, or it changed meanwhile
+            before = _where(post)
             try:
                 with transaction.atomic():
                     _go_live(post)
                     post.save()
-                    _log(post, None, Action.PUBLISH_SCHEDULED, Status.SCHEDULED, post.latest_revision)
+                    _log(post, None, Action.PUBLISH_SCHEDULED, before, post.latest_revision)
                 published.append(post)
             except Exception as error:  # one post that cannot go live must not hold back the others
                 logger.exception("“%s” could not be published at its scheduled time", post)
@@ -326,7 +318,7 @@ def publish_due(now: datetime | None = None) -> list[Post]:
                 post.save()
                 reason = " ".join(error.messages) if isinstance(error, ValidationError) else "an error, logged"
                 comment = f"It could not go live at its scheduled time: {reason}"
-                _log(post, None, Action.SEND_BACK, Status.SCHEDULED, post.latest_revision, comment)
+                _log(post, None, Action.SEND_BACK, before, post.latest_revision, comment)
     scheduling.forget()
     return published
 
@@ -352,7 +344,7 @@ def _move(post: Post, user, action: str, comment: str, reviewed: Revision | int 
         reviewed = reviewed.pk if isinstance(reviewed, Revision) else reviewed
         if reviewed is not None and reviewed != post.latest_revision_id:
             raise EditConflict(conflict_message(post, post.latest_revision), post.latest_revision)
-        before = state_of(post)
+        before = _where(post)
         yield post
         post.save()
         _log(post, user, action, before, post.latest_revision, comment)
@@ -449,14 +441,23 @@ def conflict_message(post: Post, latest: Revision) -> str:
     return f"“{post}” was changed by {who} at {when}, after you opened it. Your text was not saved."
 
 
-def _log(post: Post, user, action: str, before: str, revision: Revision | None = None, comment: str = "") -> None:
+def _where(post: Post) -> tuple[str, str]:
+    """What the audit log records of a post's state: its status and its waiting changes' state."""
+    return post.status, post.pending_status
+
+
+def _log(
+    post: Post, user, action: str, before: tuple[str, str], revision: Revision | None = None, comment: str = ""
+) -> None:
     PostAction.objects.create(
         post=post,
         post_title=post.title,
         user=user,
         action=action,
-        from_state=before,
-        to_state=state_of(post),
+        from_state=before[0],
+        from_pending=before[1],
+        to_state=post.status,
+        to_pending=post.pending_status,
         revision=revision,
         comment=comment,
     )
