@@ -62,3 +62,49 @@ def test_history_and_audit_log_show_a_live_post_staying_live_while_its_change_wa
         for row in log_rows
     ]
     assert states == [[before or "-", after] for _, _, before, after in expected]
+
+
+def test_the_compare_page_shows_hostile_titles_and_bodies_as_text(people, client):
+    author = people["Author"]
+    same = "<b>same</b> <script>alert(1)</script>"
+    post = workflow.create(
+        by=author,
+        content=Content(
+            "<em>Old</em> title",
+            "a-post",
+            f"{same}\nold <img src=x onerror=alert(2)> line <audio src=x onerror=alert(3)>\n"
+            f"<svg onload=alert(4)> gone\n{same}",
+        ),
+    )
+    workflow.edit(
+        post,
+        by=author,
+        content=Content(
+            "<i onclick=alert(5)>New</i> title",
+            "a-post",
+            f"{same}\nnew <img src=x onerror=alert(2)> line <video src=x onerror=alert(6)>\n{same}\n"
+            "<iframe src=javascript:alert(7)></iframe>",
+        ),
+        based_on=post.latest_revision,
+    )
+    client.force_login(people["Moderator"])
+
+    page = client.get(f"/admin/posts/post/{post.pk}/compare/", {"a": post.revisions.last().pk}).content.decode()
+    diff = page.split('<table class="diff">')[1].split("</table>")[0]
+
+    for kind in ("equal", "replace", "delete", "insert"):
+        assert f'<tr class="{kind}">' in diff, kind
+    for hostile in [
+        "<b>same</b>",
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(2)>",
+        "<audio src=x onerror=alert(3)>",
+        "<svg onload=alert(4)>",
+        "<i onclick=alert(5)>",
+        "<video src=x onerror=alert(6)>",
+        "<iframe src=javascript:alert(7)>",
+        "<em>",
+    ]:
+        assert hostile not in diff, hostile
+        text = " ".join(unescape(re.sub(r"</?(ins|del|td|tr|th)\b[^>]*>", "", diff)).split())
+        assert hostile in text, hostile
