@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.text import slugify
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
-from .aliases import normalize_path
+from .aliases import hidden_address, normalize_path
 from .legacy.attachments import find_attachment_urls
 from .paths import path_of
 from .rendering import Rendered, render, summarize
@@ -384,6 +385,9 @@ class Alias(models.Model):
     def clean(self):
         # Before the form's uniqueness check, so another spelling of a taken path is refused there.
         self.path = normalize_path(self.path)
+        hidden = hidden_address(self.path)
+        if hidden:
+            raise ValidationError({"path": f"An alias at “{self.path}” would hide {hidden}."})
 
 
 class AttachmentQuerySet(models.QuerySet):
