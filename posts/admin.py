@@ -1,6 +1,7 @@
 import json
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -10,15 +11,40 @@ from taggit.models import Tag
 
 from . import admin_views, diff, workflow
 from .aliases import normalize_path
-from .forms import PostForm
+from .forms import AliasForm, AttachmentForm, PostForm
 from .models import Alias, Attachment, Category, ImportRun, Post, PostAction, PostInReview, Revision
 
 
-class AliasInline(admin.TabularInline):
+class LinksOfLivePosts:
+    """Aliases and attachments of a post readers reach are shown to its editors and changed by
+    moderators (workflow.may_change_links); every change goes through the workflow's log."""
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self.may_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self.may_change(request, obj)
+
+    def may_change(self, request, obj) -> bool:
+        return obj is None or all(workflow.may_change_links(request.user, post) for post in self.posts_of(obj))
+
+    def get_form(self, request, obj=None, **kwargs):  # on the ModelAdmins' own pages
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+
+class AliasInline(LinksOfLivePosts, admin.TabularInline):
     model = Alias
     extra = 0
     fields = ["path", "kind", "created"]
     readonly_fields = ["created"]
+
+    def posts_of(self, post):
+        return [post]
+
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and self.may_change(request, obj)
 
 
 class TagFilter(admin.SimpleListFilter):
@@ -227,6 +253,11 @@ class PostAdmin(WorkflowAdmin):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        changed = [alias for alias, _ in formset.changed_objects]
+        workflow.change_aliases(by=request.user, save=[*formset.new_objects, *changed], delete=formset.deleted_objects)
+
     def get_search_results(self, request, queryset, search_term):
         """A pasted address finds its post: /posts/<slug>/, a legacy URL, or any alias."""
         slug, path = admin_views.post_address(search_term)
@@ -352,7 +383,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alias)
-class AliasAdmin(admin.ModelAdmin):
+class AliasAdmin(LinksOfLivePosts, admin.ModelAdmin):
+    form = AliasForm
     list_display = ["path", "post", "kind", "created"]
     list_filter = ["kind"]
     list_select_related = ["post"]
@@ -360,19 +392,48 @@ class AliasAdmin(admin.ModelAdmin):
     autocomplete_fields = ["post"]
     show_full_result_count = False
 
+    def posts_of(self, alias):
+        return [alias.post]
+
+    def save_model(self, request, obj, form, change):
+        workflow.change_aliases(by=request.user, save=[obj])
+
+    def delete_model(self, request, obj):
+        workflow.change_aliases(by=request.user, delete=[obj])
+
+    def delete_queryset(self, request, queryset):
+        workflow.change_aliases(by=request.user, delete=queryset)
+
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(LinksOfLivePosts, admin.ModelAdmin):
+    form = AttachmentForm
     list_display = ["__str__", "kind", "content_type", "size", "has_file"]
     list_filter = ["kind"]
     search_fields = ["legacy_url"]
     raw_id_fields = ["posts"]
     # Files come from the import and the editor's upload, both of which check their content.
     readonly_fields = ["file", "content_type", "checksum", "size"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_full_result_count = False
+
+    def posts_of(self, attachment):
+        return attachment.posts.only("status", "title")
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        workflow.change_attachment(obj, by=request.user, posts=form.cleaned_data.get("posts"))
+
+    def save_related(self, request, form, formsets, change):
+        pass  # its posts were set with it, by the workflow
+
+    def delete_model(self, request, obj):
+        workflow.delete_attachments([obj], by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        workflow.delete_attachments(queryset, by=request.user)
 
     @admin.display(boolean=True, description="Stored")
     def has_file(self, attachment):

@@ -78,6 +78,32 @@ class PostForm(forms.ModelForm):
         )
 
 
+class LinksForm(forms.ModelForm):
+    """An alias or an attachment on its own admin page: linking it to a post readers reach is a
+    moderator's move (workflow.may_change_links). `user`: set by the admin."""
+
+    user = None
+
+    def refuse_reached(self, posts) -> None:
+        for post in posts:
+            if not workflow.may_change_links(self.user, post):
+                raise forms.ValidationError(workflow.links_refusal(post), code="reached")
+
+
+class AliasForm(LinksForm):
+    def clean_post(self):
+        post = self.cleaned_data["post"]
+        self.refuse_reached([post])
+        return post
+
+
+class AttachmentForm(LinksForm):
+    def clean_posts(self):
+        posts = self.cleaned_data["posts"]
+        self.refuse_reached(posts.exclude(attachments=self.instance) if self.instance.pk else posts)
+        return posts
+
+
 class MoveForm(forms.Form):
     """A workflow move from the post's page or the review queue."""
 

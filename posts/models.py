@@ -317,6 +317,8 @@ class PostAction(models.Model):
         UNPUBLISH = "unpublish", "Unpublished"
         DELETE = "delete", "Deleted"
         UNDELETE = "undelete", "Undeleted"
+        ALIASES = "aliases", "Changed aliases"
+        ATTACHMENTS = "attachments", "Changed attachments"
 
     # The log outlives a post removed from the database; its title says what it was.
     post = models.ForeignKey(Post, null=True, on_delete=models.SET_NULL, related_name="actions")

@@ -12,6 +12,8 @@ bulk actions, the commands and the tests all move posts through them.
 """
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import scheduling
-from .models import Attachment, Category, Post, PostAction, Revision, render_body, state_in_words
+from .models import Alias, Attachment, Category, Post, PostAction, Revision, render_body, state_in_words
 from .rendering import Rendered
 
 logger = logging.getLogger(__name__)
@@ -326,6 +328,119 @@ def publish_due(now: datetime | None = None) -> list[Post]:
 def next_due() -> datetime | None:
     """When the next scheduled revision goes live."""
     return Post.objects.scheduled().order_by("publish_at").values_list("publish_at", flat=True).first()
+
+
+# Aliases and attachments: what readers reach of a post besides its content
+
+REACHED = frozenset({Status.PUBLISHED, Status.DELETED})  # a deleted post's URLs answer 410
+
+
+def may_change_links(user, post: Post) -> bool:
+    """Whether the user may change the post's aliases and attachments: a moderator's move once
+    readers reach the post."""
+    return post.status not in REACHED or user.has_perm("posts.publish_post")
+
+
+def links_refusal(post: Post) -> str:
+    return (
+        f"“{post}” is {describe_state(post)}: only moderators change the aliases and attachments"
+        " of a post readers reach."
+    )
+
+
+def change_aliases(*, by, save: Iterable[Alias] = (), delete: Iterable[Alias] = ()) -> None:
+    """Save and delete aliases as one change, logged on each post it concerns with what changed.
+    An alias moved to another post concerns both posts."""
+    save, delete = list(save), list(delete)
+    if not save and not delete:
+        return
+    before = Alias.objects.select_related("post").in_bulk([alias.pk for alias in [*save, *delete] if alias.pk])
+    changes: dict[int, list[str]] = defaultdict(list)
+    for alias in save:
+        alias.clean()
+        old = before.get(alias.pk)
+        if old is None:
+            changes[alias.post_id].append(f"added {alias.path}")
+        elif old.post_id != alias.post_id:
+            changes[old.post_id].append(f"{old.path} moved to “{alias.post}”")
+            changes[alias.post_id].append(f"{alias.path} moved here from “{old.post}”")
+        elif (old.path, old.kind) != (alias.path, alias.kind):
+            changes[alias.post_id].append(f"{old.path} ({old.kind}) changed to {alias.path} ({alias.kind})")
+    for alias in delete:
+        changes[alias.post_id].append(f"removed {before[alias.pk].path}")
+    needed = {"posts.add_alias" for alias in save if alias.pk not in before}
+    needed |= {"posts.change_alias" for alias in save if alias.pk in before}
+    needed |= {"posts.delete_alias" for _ in delete[:1]}
+    if not by.has_perms(needed):
+        raise PermissionDenied("You may not change aliases.")
+    with _changing_links(changes, by, Action.ALIASES):
+        for alias in delete:
+            alias.delete()
+        for alias in save:
+            alias.full_clean()
+            alias.save()
+
+
+def change_attachment(attachment: Attachment, *, by, posts: Iterable[Post] | None = None) -> Attachment:
+    """Save the attachment's changes and, given `posts`, make them the posts showing it; logged
+    on each post it concerns with what changed."""
+    if not by.has_perm("posts.change_attachment"):
+        raise PermissionDenied("You may not change attachments.")
+    old = Attachment.objects.get(pk=attachment.pk)
+    old_posts = set(old.posts.values_list("pk", flat=True))
+    new_posts = old_posts if posts is None else {post.pk for post in posts}
+    fields = [
+        f"{name} {before or '—'} → {after or '—'}"
+        for name, before, after in [
+            ("URL", old.legacy_url, attachment.legacy_url),
+            ("file", old.file.name, attachment.file.name),
+            ("kind", old.kind, attachment.kind),
+        ]
+        if before != after
+    ]
+    changes = {}
+    for pk in old_posts | new_posts:
+        if pk not in old_posts:
+            changes[pk] = [f"attachment {old} added"]
+        elif pk not in new_posts:
+            changes[pk] = [f"attachment {old} removed"]
+        elif fields:
+            changes[pk] = [f"attachment {old}: {', '.join(fields)}"]
+    with _changing_links(changes, by, Action.ATTACHMENTS):
+        attachment.full_clean()
+        attachment.save()
+        if posts is not None:
+            attachment.posts.set(new_posts)
+    return attachment
+
+
+def delete_attachments(attachments: Iterable[Attachment], *, by) -> None:
+    """Delete attachments, logged on each post that showed one."""
+    if not by.has_perm("posts.delete_attachment"):
+        raise PermissionDenied("You may not delete attachments.")
+    attachments = list(attachments)
+    changes: dict[int, list[str]] = defaultdict(list)
+    for attachment in attachments:
+        for pk in attachment.posts.values_list("pk", flat=True):
+            changes[pk].append(f"attachment {attachment} deleted")
+    with _changing_links(changes, by, Action.ATTACHMENTS):
+        for attachment in attachments:
+            attachment.delete()
+
+
+@contextmanager
+def _changing_links(changes: dict[int, list[str]], by, action: str):
+    """The frame of a change to posts' aliases or attachments: lock the posts it concerns, check
+    the user may change each, and once changed log it on each."""
+    with transaction.atomic():
+        posts = list(Post.objects.select_for_update(of=("self",)).filter(pk__in=changes).order_by("pk"))
+        for post in posts:
+            if not may_change_links(by, post):
+                raise PermissionDenied(links_refusal(post))
+        yield
+        for post in posts:
+            comment = "; ".join(changes[post.pk])
+            _log(post, by, action, _where(post), comment=comment[:1].upper() + comment[1:])
 
 
 # The parts

@@ -395,15 +395,16 @@ def test_a_moderator_approves_for_a_date_and_time_from_the_edit_page(client, aut
     assert "Give the date and time to publish at." in response.content.decode()
 
 
-def test_an_alias_added_on_the_edit_page_redirects_to_the_post(client, author, editor, moderator):
+def test_an_alias_added_on_the_edit_page_redirects_to_the_post(client, author, moderator):
     post = workflow.publish(write(author), by=moderator)
-    client.force_login(editor)
+    client.force_login(moderator)
 
     client.post(
         f"/admin/posts/post/{post.pk}/change/",
         edit_form(
             post,
             post.latest_revision_id,
+            **DATES,
             **{"aliases-TOTAL_FORMS": "1", "aliases-0-path": "/Old+Title+Of+It", "aliases-0-kind": "manual"},
         ),
     )
