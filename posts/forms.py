@@ -1,4 +1,4 @@
-"""The admin's forms: a post's edit form, a workflow move, a dump to import."""
+"""The admin's forms: a post's edit form, an alias's and an attachment's, a workflow move, a dump to import."""
 
 import re
 
