@@ -1,6 +1,7 @@
 import json
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
@@ -10,15 +11,40 @@ from taggit.models import Tag
 
 from . import admin_views, diff, workflow
 from .aliases import normalize_path
-from .forms import PostForm
+from .forms import AliasForm, AttachmentForm, PostForm
 from .models import Alias, Attachment, Category, ImportRun, Post, PostAction, PostInReview, Revision
 
 
-class AliasInline(admin.TabularInline):
+class LinksOfLivePosts:
+    """Aliases and attachments of a post readers reach are shown to its editors and changed by
+    moderators (workflow.may_change_links); every change goes through the workflow's log."""
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self.may_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self.may_change(request, obj)
+
+    def may_change(self, request, obj) -> bool:
+        return obj is None or all(workflow.may_change_links(request.user, post) for post in self.posts_of(obj))
+
+    def get_form(self, request, obj=None, **kwargs):  # on the ModelAdmins' own pages
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+
+class AliasInline(LinksOfLivePosts, admin.TabularInline):
     model = Alias
     extra = 0
     fields = ["path", "kind", "created"]
     readonly_fields = ["created"]
+
+    def posts_of(self, post):
+        return [post]
+
+    def has_add_permission(self, request, obj):
+        return super().has_add_permission(request, obj) and self.may_change(request, obj)
 
 
 class TagFilter(admin.SimpleListFilter):
@@ -166,14 +192,19 @@ class PostAdmin(WorkflowAdmin):
         return super().get_queryset(request).visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        """Only those who edit others' posts set a post's author; only those who publish change
-        what readers see of a published post besides its content (its dates, its legacy id)."""
+        """Only those who edit others' posts set a post's author; only those who publish set its
+        dates and legacy id, in every state (they order the home page and feeds at go-live)."""
         fields = list(self.readonly_fields)
         if not request.user.has_perm("posts.change_others_post"):
             fields.append("author")
-        if obj is not None and obj.is_published and not request.user.has_perm("posts.publish_post"):
+        if not request.user.has_perm("posts.publish_post"):
             fields += ["date", "lastmod", "tiki_page_id"]
         return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.locked = [name for name in PostForm.Meta.fields if name in self.get_readonly_fields(request, obj)]
+        return form
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
@@ -221,6 +252,11 @@ class PostAdmin(WorkflowAdmin):
         # Not form.save_m2m(): categories and tags are content, set by the workflow with the revision.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        changed = [alias for alias, _ in formset.changed_objects]
+        workflow.change_aliases(by=request.user, save=[*formset.new_objects, *changed], delete=formset.deleted_objects)
 
     def get_search_results(self, request, queryset, search_term):
         """A pasted address finds its post: /posts/<slug>/, a legacy URL, or any alias."""
@@ -294,13 +330,21 @@ class ReviewQueueAdmin(ReadOnly, WorkflowAdmin):
 class PostActionAdmin(ReadOnly, admin.ModelAdmin):
     """The site's audit log: every workflow move, who made it and when."""
 
-    list_display = ["created", "user", "action", "post_link", "from_state", "to_state", "comment"]
+    list_display = ["created", "user", "action", "post_link", "from_what", "to_what", "comment"]
     list_filter = ["action", ("user", admin.RelatedOnlyFieldListFilter), "created"]
     list_select_related = ["user"]
     search_fields = ["post_title", "comment"]
     date_hierarchy = "created"
     show_full_result_count = False
     list_per_page = 100
+
+    @admin.display(description="From")
+    def from_what(self, action):
+        return action.from_what
+
+    @admin.display(description="To")
+    def to_what(self, action):
+        return action.to_what
 
     @admin.display(description="Post", ordering="post_title")
     def post_link(self, action):
@@ -339,7 +383,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Alias)
-class AliasAdmin(admin.ModelAdmin):
+class AliasAdmin(LinksOfLivePosts, admin.ModelAdmin):
+    form = AliasForm
     list_display = ["path", "post", "kind", "created"]
     list_filter = ["kind"]
     list_select_related = ["post"]
@@ -347,19 +392,48 @@ class AliasAdmin(admin.ModelAdmin):
     autocomplete_fields = ["post"]
     show_full_result_count = False
 
+    def posts_of(self, alias):
+        return [alias.post]
+
+    def save_model(self, request, obj, form, change):
+        workflow.change_aliases(by=request.user, save=[obj])
+
+    def delete_model(self, request, obj):
+        workflow.change_aliases(by=request.user, delete=[obj])
+
+    def delete_queryset(self, request, queryset):
+        workflow.change_aliases(by=request.user, delete=queryset)
+
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(LinksOfLivePosts, admin.ModelAdmin):
+    form = AttachmentForm
     list_display = ["__str__", "kind", "content_type", "size", "has_file"]
     list_filter = ["kind"]
     search_fields = ["legacy_url"]
     raw_id_fields = ["posts"]
     # Files come from the import and the editor's upload, both of which check their content.
     readonly_fields = ["file", "content_type", "checksum", "size"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     show_full_result_count = False
+
+    def posts_of(self, attachment):
+        return attachment.posts.only("status", "title")
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        workflow.change_attachment(obj, by=request.user, posts=form.cleaned_data.get("posts"))
+
+    def save_related(self, request, form, formsets, change):
+        pass  # its posts were set with it, by the workflow
+
+    def delete_model(self, request, obj):
+        workflow.delete_attachments([obj], by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        workflow.delete_attachments(queryset, by=request.user)
 
     @admin.display(boolean=True, description="Stored")
     def has_file(self, attachment):

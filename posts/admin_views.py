@@ -57,6 +57,7 @@ def workflow_context(request, post: Post) -> dict:
         else "",
         "preview_days": previews.max_age_days(),
         "has_waiting_changes": bool(post.pending_status),
+        "links_locked": not workflow.may_change_links(request.user, post),
         "editing_too": presence.here(post.pk, request.user.get_username()),
         "presence_every": presence.PING_EVERY,
         "sent_back": _sent_back(post),

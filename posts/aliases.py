@@ -9,6 +9,9 @@ the dump's own aliases use.
 import unicodedata
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from django.conf import settings
+from django.urls import Resolver404, resolve
+
 TIKI_INDEX = "tiki-index.php"
 
 
@@ -40,3 +43,27 @@ def split_url(url: str) -> tuple[str, str]:
     """Split a URL or path into (path, query), dropping scheme, host and fragment."""
     parts = urlsplit(url)
     return parts.path or "/", parts.query
+
+
+def hidden_address(path: str) -> str:
+    """The site's own address an alias at `path` (in normal form) would hide, "" if none.
+
+    An alias answers where the site has no page (the 404 handler asks for it), so it would hide
+    any path the site answers itself: its routes, with or without the slash CommonMiddleware adds,
+    and its static and media files. Not the old link form of a post, `/posts/<slug>`: those views
+    answer from the aliases when no post holds the slug (old slugs are kept as aliases).
+    """
+    from .views import post_detail, post_without_slash
+
+    for prefix in (settings.STATIC_URL, settings.MEDIA_URL):
+        if not urlsplit(prefix).netloc and (path + "/").startswith(prefix.casefold()):
+            return f"the site's files under {prefix}"
+    for candidate in dict.fromkeys([path.rstrip("/") + "/", path]):
+        try:
+            match = resolve(candidate)
+        except Resolver404:
+            continue
+        if match.func in (post_detail, post_without_slash):
+            return ""
+        return f"the site's own page {candidate} ({match.view_name})"
+    return ""

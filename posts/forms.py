@@ -1,11 +1,14 @@
-"""The admin's forms: a post's edit form, a workflow move, a dump to import."""
+"""The admin's forms: a post's edit form, an alias's and an attachment's, a workflow move, a dump to import."""
+
+import re
 
 from django import forms
 from taggit.models import Tag
-from taggit.utils import edit_string_for_tags
 
 from . import workflow
 from .models import Category, Post
+
+WIDGET_PART = re.compile(r"_\d+$")  # a split widget's parts are sent as date_0, date_1
 
 
 class PostForm(forms.ModelForm):
@@ -18,6 +21,7 @@ class PostForm(forms.ModelForm):
     )
     based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
     conflict = None  # the newer revision a refused save was not made from
+    locked: list[str] = []  # fields the user may not set (read-only for them), refused if sent anyway
 
     class Meta:
         model = Post
@@ -34,11 +38,16 @@ class PostForm(forms.ModelForm):
                     slug=latest.slug,
                     body=latest.body,
                     categories=list(Category.objects.filter(name__in=latest.categories)),
-                    tags=edit_string_for_tags([Tag(name=name) for name in latest.tags]),
+                    tags=[Tag(name=name) for name in latest.tags],
                 )
 
     def clean(self):
         cleaned = super().clean()
+        sent = {WIDGET_PART.sub("", key) for key in self.data}
+        forged = [name for name in self.locked if self.add_prefix(name) in sent]
+        if forged:
+            names = ", ".join(str(Post._meta.get_field(name).verbose_name) for name in forged)
+            raise forms.ValidationError(f"You may not set a post's {names}. Nothing was saved.", code="locked")
         post = self.instance
         if not post.pk:
             return cleaned
@@ -67,6 +76,32 @@ class PostForm(forms.ModelForm):
             tuple(category.name for category in data["categories"]),
             tuple(data["tags"]),
         )
+
+
+class LinksForm(forms.ModelForm):
+    """An alias or an attachment on its own admin page: linking it to a post readers reach is a
+    moderator's move (workflow.may_change_links). `user`: set by the admin."""
+
+    user = None
+
+    def refuse_reached(self, posts) -> None:
+        for post in posts:
+            if not workflow.may_change_links(self.user, post):
+                raise forms.ValidationError(workflow.links_refusal(post), code="reached")
+
+
+class AliasForm(LinksForm):
+    def clean_post(self):
+        post = self.cleaned_data["post"]
+        self.refuse_reached([post])
+        return post
+
+
+class AttachmentForm(LinksForm):
+    def clean_posts(self):
+        posts = self.cleaned_data["posts"]
+        self.refuse_reached(posts.exclude(attachments=self.instance) if self.instance.pk else posts)
+        return posts
 
 
 class MoveForm(forms.Form):

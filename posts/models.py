@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.text import slugify
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
-from .aliases import normalize_path
+from .aliases import hidden_address, normalize_path
 from .legacy.attachments import find_attachment_urls
 from .paths import path_of
 from .rendering import Rendered, render, summarize
@@ -128,10 +129,11 @@ class Post(models.Model):
     categories = models.ManyToManyField(Category, blank=True, related_name="posts")
     tags = TaggableManager(through=TaggedPost, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.DRAFT, db_index=True)
+    PENDING_STATES = [(s.value, s.label) for s in (Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED)]
     pending_status = models.CharField(
         "unpublished changes",
         max_length=20,
-        choices=[(s.value, s.label) for s in (Status.DRAFT, Status.IN_REVIEW, Status.SCHEDULED)],
+        choices=PENDING_STATES,
         blank=True,
         editable=False,
         help_text="Where the latest revision of a published post stands while readers still see the live one",
@@ -246,6 +248,20 @@ class Post(models.Model):
         return self.status == self.Status.PUBLISHED
 
 
+WAITING_CHANGES = {
+    Post.Status.DRAFT: "a draft of changes",
+    Post.Status.IN_REVIEW: "changes in review",
+    Post.Status.SCHEDULED: "changes scheduled",
+}
+
+
+def state_in_words(status: str, pending: str = "") -> str:
+    """A post's state in words: "draft", "published, with changes in review"…"""
+    if status == Post.Status.PUBLISHED and pending:
+        return f"published, with {WAITING_CHANGES[pending]}"
+    return Post.Status(status).label.lower() if status else ""
+
+
 class PostInReview(Post):
     """The moderation queue in the admin: posts whose latest revision waits for a moderator."""
 
@@ -301,6 +317,8 @@ class PostAction(models.Model):
         UNPUBLISH = "unpublish", "Unpublished"
         DELETE = "delete", "Deleted"
         UNDELETE = "undelete", "Undeleted"
+        ALIASES = "aliases", "Changed aliases"
+        ATTACHMENTS = "attachments", "Changed attachments"
 
     # The log outlives a post removed from the database; its title says what it was.
     post = models.ForeignKey(Post, null=True, on_delete=models.SET_NULL, related_name="actions")
@@ -309,8 +327,11 @@ class PostAction(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     action = models.CharField(max_length=20, choices=Action, db_index=True)
+    # The post's status (what readers get) and its waiting changes' state, before and after.
     from_state = models.CharField(max_length=20, choices=Post.Status, blank=True)
+    from_pending = models.CharField(max_length=20, choices=Post.PENDING_STATES, blank=True)
     to_state = models.CharField(max_length=20, choices=Post.Status)
+    to_pending = models.CharField(max_length=20, choices=Post.PENDING_STATES, blank=True)
     revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     comment = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
@@ -321,6 +342,14 @@ class PostAction(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.post_title}"
+
+    @property
+    def from_what(self) -> str | None:
+        return state_in_words(self.from_state, self.from_pending).capitalize() or None
+
+    @property
+    def to_what(self) -> str:
+        return state_in_words(self.to_state, self.to_pending).capitalize()
 
 
 class AliasQuerySet(models.QuerySet):
@@ -358,6 +387,9 @@ class Alias(models.Model):
     def clean(self):
         # Before the form's uniqueness check, so another spelling of a taken path is refused there.
         self.path = normalize_path(self.path)
+        hidden = hidden_address(self.path)
+        if hidden:
+            raise ValidationError({"path": f"An alias at “{self.path}” would hide {hidden}."})
 
 
 class AttachmentQuerySet(models.QuerySet):

@@ -12,6 +12,8 @@ bulk actions, the commands and the tests all move posts through them.
 """
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,7 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import scheduling
-from .models import Attachment, Category, Post, PostAction, Revision, render_body
+from .models import Alias, Attachment, Category, Post, PostAction, Revision, render_body, state_in_words
 from .rendering import Rendered
 
 logger = logging.getLogger(__name__)
@@ -93,13 +95,6 @@ MOVES = {
 }
 
 
-WAITING_CHANGES = {
-    Status.DRAFT: "a draft of changes",
-    Status.IN_REVIEW: "changes in review",
-    Status.SCHEDULED: "changes scheduled",
-}
-
-
 def state_of(post: Post) -> str:
     """Where the post's latest revision stands."""
     return post.pending_status or post.status
@@ -107,9 +102,7 @@ def state_of(post: Post) -> str:
 
 def describe_state(post: Post) -> str:
     """The state as the admin says it: "published", "published, with changes in review"…"""
-    if post.status == Status.PUBLISHED and post.pending_status:
-        return f"published, with {WAITING_CHANGES[post.pending_status]}"
-    return Status(post.status).label.lower()
+    return state_in_words(post.status, post.pending_status)
 
 
 def may_edit(user, post: Post) -> bool:
@@ -158,7 +151,7 @@ def create(*, by, content: Content, message: str = "", post: Post | None = None)
         revision = _new_revision(post, content, rendered, by=by, source=Revision.Source.EDITOR, message=message)
         post.latest_revision = revision
         post.save(update_fields=["latest_revision"])
-        _log(post, by, Action.CREATE, "", revision=revision, comment=message)
+        _log(post, by, Action.CREATE, ("", ""), revision=revision, comment=message)
     return post
 
 
@@ -190,7 +183,7 @@ def edit(
         if latest is not None and Content.of(latest) == content and source == Revision.Source.EDITOR:
             return latest
         _check_slug(content.slug, post)
-        before = state_of(post)
+        before = _where(post)
         rendered = render_body(content.body)
         revision = _new_revision(post, content, rendered, by=by, source=source, message=message)
         post.latest_revision = revision
@@ -313,11 +306,12 @@ def publish_due(now: datetime | None = None) -> list[Post]:
             )
             if post is None or state_of(post) != Status.SCHEDULED or post.publish_at > now:
                 continue  # another process took it, or it changed meanwhile
+            before = _where(post)
             try:
                 with transaction.atomic():
                     _go_live(post)
                     post.save()
-                    _log(post, None, Action.PUBLISH_SCHEDULED, Status.SCHEDULED, post.latest_revision)
+                    _log(post, None, Action.PUBLISH_SCHEDULED, before, post.latest_revision)
                 published.append(post)
             except Exception as error:  # one post that cannot go live must not hold back the others
                 logger.exception("“%s” could not be published at its scheduled time", post)
@@ -326,7 +320,7 @@ def publish_due(now: datetime | None = None) -> list[Post]:
                 post.save()
                 reason = " ".join(error.messages) if isinstance(error, ValidationError) else "an error, logged"
                 comment = f"It could not go live at its scheduled time: {reason}"
-                _log(post, None, Action.SEND_BACK, Status.SCHEDULED, post.latest_revision, comment)
+                _log(post, None, Action.SEND_BACK, before, post.latest_revision, comment)
     scheduling.forget()
     return published
 
@@ -334,6 +328,119 @@ def publish_due(now: datetime | None = None) -> list[Post]:
 def next_due() -> datetime | None:
     """When the next scheduled revision goes live."""
     return Post.objects.scheduled().order_by("publish_at").values_list("publish_at", flat=True).first()
+
+
+# Aliases and attachments: what readers reach of a post besides its content
+
+REACHED = frozenset({Status.PUBLISHED, Status.DELETED})  # a deleted post's URLs answer 410
+
+
+def may_change_links(user, post: Post) -> bool:
+    """Whether the user may change the post's aliases and attachments: a moderator's move once
+    readers reach the post."""
+    return post.status not in REACHED or user.has_perm("posts.publish_post")
+
+
+def links_refusal(post: Post) -> str:
+    return (
+        f"“{post}” is {describe_state(post)}: only moderators change the aliases and attachments"
+        " of a post readers reach."
+    )
+
+
+def change_aliases(*, by, save: Iterable[Alias] = (), delete: Iterable[Alias] = ()) -> None:
+    """Save and delete aliases as one change, logged on each post it concerns with what changed.
+    An alias moved to another post concerns both posts."""
+    save, delete = list(save), list(delete)
+    if not save and not delete:
+        return
+    before = Alias.objects.select_related("post").in_bulk([alias.pk for alias in [*save, *delete] if alias.pk])
+    changes: dict[int, list[str]] = defaultdict(list)
+    for alias in save:
+        alias.clean()
+        old = before.get(alias.pk)
+        if old is None:
+            changes[alias.post_id].append(f"added {alias.path}")
+        elif old.post_id != alias.post_id:
+            changes[old.post_id].append(f"{old.path} moved to “{alias.post}”")
+            changes[alias.post_id].append(f"{alias.path} moved here from “{old.post}”")
+        elif (old.path, old.kind) != (alias.path, alias.kind):
+            changes[alias.post_id].append(f"{old.path} ({old.kind}) changed to {alias.path} ({alias.kind})")
+    for alias in delete:
+        changes[alias.post_id].append(f"removed {before[alias.pk].path}")
+    needed = {"posts.add_alias" for alias in save if alias.pk not in before}
+    needed |= {"posts.change_alias" for alias in save if alias.pk in before}
+    needed |= {"posts.delete_alias" for _ in delete[:1]}
+    if not by.has_perms(needed):
+        raise PermissionDenied("You may not change aliases.")
+    with _changing_links(changes, by, Action.ALIASES):
+        for alias in delete:
+            alias.delete()
+        for alias in save:
+            alias.full_clean()
+            alias.save()
+
+
+def change_attachment(attachment: Attachment, *, by, posts: Iterable[Post] | None = None) -> Attachment:
+    """Save the attachment's changes and, given `posts`, make them the posts showing it; logged
+    on each post it concerns with what changed."""
+    if not by.has_perm("posts.change_attachment"):
+        raise PermissionDenied("You may not change attachments.")
+    old = Attachment.objects.get(pk=attachment.pk)
+    old_posts = set(old.posts.values_list("pk", flat=True))
+    new_posts = old_posts if posts is None else {post.pk for post in posts}
+    fields = [
+        f"{name} {before or '—'} → {after or '—'}"
+        for name, before, after in [
+            ("URL", old.legacy_url, attachment.legacy_url),
+            ("file", old.file.name, attachment.file.name),
+            ("kind", old.kind, attachment.kind),
+        ]
+        if before != after
+    ]
+    changes = {}
+    for pk in old_posts | new_posts:
+        if pk not in old_posts:
+            changes[pk] = [f"attachment {old} added"]
+        elif pk not in new_posts:
+            changes[pk] = [f"attachment {old} removed"]
+        elif fields:
+            changes[pk] = [f"attachment {old}: {', '.join(fields)}"]
+    with _changing_links(changes, by, Action.ATTACHMENTS):
+        attachment.full_clean()
+        attachment.save()
+        if posts is not None:
+            attachment.posts.set(new_posts)
+    return attachment
+
+
+def delete_attachments(attachments: Iterable[Attachment], *, by) -> None:
+    """Delete attachments, logged on each post that showed one."""
+    if not by.has_perm("posts.delete_attachment"):
+        raise PermissionDenied("You may not delete attachments.")
+    attachments = list(attachments)
+    changes: dict[int, list[str]] = defaultdict(list)
+    for attachment in attachments:
+        for pk in attachment.posts.values_list("pk", flat=True):
+            changes[pk].append(f"attachment {attachment} deleted")
+    with _changing_links(changes, by, Action.ATTACHMENTS):
+        for attachment in attachments:
+            attachment.delete()
+
+
+@contextmanager
+def _changing_links(changes: dict[int, list[str]], by, action: str):
+    """The frame of a change to posts' aliases or attachments: lock the posts it concerns, check
+    the user may change each, and once changed log it on each."""
+    with transaction.atomic():
+        posts = list(Post.objects.select_for_update(of=("self",)).filter(pk__in=changes).order_by("pk"))
+        for post in posts:
+            if not may_change_links(by, post):
+                raise PermissionDenied(links_refusal(post))
+        yield
+        for post in posts:
+            comment = "; ".join(changes[post.pk])
+            _log(post, by, action, _where(post), comment=comment[:1].upper() + comment[1:])
 
 
 # The parts
@@ -352,7 +459,7 @@ def _move(post: Post, user, action: str, comment: str, reviewed: Revision | int 
         reviewed = reviewed.pk if isinstance(reviewed, Revision) else reviewed
         if reviewed is not None and reviewed != post.latest_revision_id:
             raise EditConflict(conflict_message(post, post.latest_revision), post.latest_revision)
-        before = state_of(post)
+        before = _where(post)
         yield post
         post.save()
         _log(post, user, action, before, post.latest_revision, comment)
@@ -449,14 +556,23 @@ def conflict_message(post: Post, latest: Revision) -> str:
     return f"“{post}” was changed by {who} at {when}, after you opened it. Your text was not saved."
 
 
-def _log(post: Post, user, action: str, before: str, revision: Revision | None = None, comment: str = "") -> None:
+def _where(post: Post) -> tuple[str, str]:
+    """What the audit log records of a post's state: its status and its waiting changes' state."""
+    return post.status, post.pending_status
+
+
+def _log(
+    post: Post, user, action: str, before: tuple[str, str], revision: Revision | None = None, comment: str = ""
+) -> None:
     PostAction.objects.create(
         post=post,
         post_title=post.title,
         user=user,
         action=action,
-        from_state=before,
-        to_state=state_of(post),
+        from_state=before[0],
+        from_pending=before[1],
+        to_state=post.status,
+        to_pending=post.pending_status,
         revision=revision,
         comment=comment,
     )

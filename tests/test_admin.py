@@ -21,8 +21,6 @@ def add_form(**fields):
         "title": "Mine",
         "slug": "mine",
         "body": "Text",
-        "date_0": "2026-11-22",
-        "date_1": "10:00:00",
         "aliases-TOTAL_FORMS": "0",
         "aliases-INITIAL_FORMS": "0",
         "revisions-TOTAL_FORMS": "0",

@@ -5,7 +5,9 @@ import base64
 
 import pytest
 
+from posts import workflow
 from posts.models import Post
+from posts.workflow import Content
 
 from .factories import PASSWORD, make_user, png
 from .test_browser import SCREENSHOTS
@@ -163,3 +165,55 @@ def test_the_second_of_two_editors_keeps_their_text_when_refused(open_as, people
     assert editor.input_value("#id_body") == "The moderator's words."
     shot(editor, "7-conflict")
     assert Post.objects.get(slug=SLUG).latest_revision.body == "The author's words."
+
+
+def published(people) -> Post:
+    author, moderator = people["Author"], people["Moderator"]
+    post = workflow.create(by=author, content=Content("Vitamin D and sleep", SLUG, "Live words.", tags=("Sleep",)))
+    workflow.submit(post, by=author)
+    return workflow.approve(post, by=moderator)
+
+
+def save_and_continue(page) -> None:
+    page.get_by_role("button", name="Save and continue editing").click()
+    page.wait_for_load_state()
+
+
+def test_an_editor_saves_a_waiting_change_to_a_live_post_again_and_again(open_as, people):
+    post = published(people)
+    editor = open_as("ed")
+    editor.goto(f"/admin/posts/post/{post.pk}/change/")
+
+    for n in range(1, 4):
+        editor.fill("#id_body", f"Waiting words, take {n}.")
+        save_and_continue(editor)
+        assert editor.locator(".messagelist .success").count() == 1, editor.content()[:3000]
+        assert editor.input_value("#id_body") == f"Waiting words, take {n}."
+        assert editor.input_value("#id_tags") == "Sleep"
+
+    assert "Readers still see the live revision" in editor.locator(".workflow").inner_text()
+    shot(editor, "8-waiting-change-saved-three-times")
+    post.refresh_from_db()
+    assert (post.body, post.latest_revision.body) == ("Live words.", "Waiting words, take 3.")
+    assert post.revisions.count() == 4
+
+
+def test_the_second_editor_saves_again_over_a_conflict_and_keeps_their_text(open_as, people):
+    post = published(people)
+    editor, moderator = open_as("ed"), open_as("mo")
+    editor.goto(f"/admin/posts/post/{post.pk}/change/")
+    moderator.goto(f"/admin/posts/post/{post.pk}/change/")
+
+    editor.fill("#id_body", "The editor's words.")
+    save_and_continue(editor)
+    moderator.fill("#id_body", "The moderator's words.")
+    save_and_continue(moderator)
+    assert "was changed by ed" in moderator.locator(".errorlist.nonfield").inner_text()
+    shot(moderator, "9-conflict-before-saving-again")
+    save_and_continue(moderator)
+
+    assert moderator.locator(".errorlist").count() == 0, moderator.content()[:3000]
+    assert moderator.locator(".messagelist .success").count() == 1
+    assert moderator.input_value("#id_body") == "The moderator's words."
+    shot(moderator, "10-conflict-saved-again")
+    assert Post.objects.get(pk=post.pk).latest_revision.body == "The moderator's words."

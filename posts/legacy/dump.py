@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import ftfy
 from django.core.validators import slug_unicode_re
 
-from posts.aliases import normalize_path
+from posts.aliases import hidden_address, normalize_path
 from posts.legacy.attachments import find_attachment_urls
 from posts.legacy.frontmatter import FrontMatterError, parse_front_matter
 
@@ -434,7 +434,11 @@ def _aliases(value: Any, tiki_page_id: int | None, body: str) -> tuple[LegacyAli
                 candidates.append(LegacyAlias("/" + match[1].strip(), "comment"))
     aliases: dict[str, LegacyAlias] = {}
     for alias in candidates:
-        aliases.setdefault(normalize_path(alias.path), alias)
+        path = normalize_path(alias.path)
+        hidden = hidden_address(path)
+        if hidden:
+            raise _FieldError("aliases", f"{alias.path!r} would hide {hidden}")
+        aliases.setdefault(path, alias)
     return tuple(aliases.values())
 
 
