@@ -95,7 +95,9 @@ def serve_cached_pages(application):
     request signals, the middleware), which was a third of the cost of a hit."""
 
     def serve(environ, start_response):
-        request = WSGIRequest(environ)
+        # A request of its own environ: WSGIRequest stores the decoded path back into the one it
+        # is given, which Django's request, made from the same environ, could not read again.
+        request = WSGIRequest(environ.copy())
         if _cacheable(request):
             publish_if_due()
             try:
