@@ -55,12 +55,12 @@ def server(transactional_db, tmp_path, server_static) -> Server:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """A failed test using a server shows what the server wrote (its errors) meanwhile."""
+    """A failed test using a test server shows what the server wrote (its errors) meanwhile."""
     report = yield
-    servers = [value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Server)]
+    servers = {id(value): value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Server)}
     if report.failed:
-        for server in servers:
-            report.sections.append((f"gunicorn on port {server.port}", server.log_since_mark()))
+        for server in servers.values():
+            report.sections.append((f"server on port {server.port}", server.log_since_mark()))
     return report
 
 

@@ -86,9 +86,10 @@ def uses_redis() -> bool:
 
 
 @contextmanager
-def running_server(workdir: Path, static_root: Path) -> Iterator[Server]:
-    """gunicorn on a free loopback port until the block ends, its output in a log file in
-    `workdir`; the static files are collected into `static_root` unless they are there already."""
+def running_server(workdir: Path, static_root: Path, *, runserver: bool = False) -> Iterator[Server]:
+    """gunicorn (or Django's runserver, which `make run` uses) on a free loopback port until the
+    block ends, its output in a log file in `workdir`; the static files are collected into
+    `static_root` unless they are there already."""
     port = _free_port()
     log = workdir / "gunicorn.log"
     env = {
@@ -115,7 +116,9 @@ def running_server(workdir: Path, static_root: Path) -> Iterator[Server]:
         subprocess.run(manage, cwd=settings.BASE_DIR, env=env, check=True)
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "vdwiki.wsgi"],
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+            if runserver
+            else [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "vdwiki.wsgi"],
             cwd=settings.BASE_DIR,
             env=env,
             stdout=output,
@@ -144,13 +147,13 @@ def _wait_until_it_answers(server: Server, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{server.log.read_text()}")
+            raise RuntimeError(f"The server exited with {process.returncode}:\n{server.log.read_text()}")
         try:
             answer = server.get("/robots.txt")
         except OSError:
             time.sleep(0.1)
             continue
         if answer.status != 200:
-            raise RuntimeError(f"gunicorn answered {answer.status} for /robots.txt:\n{server.log.read_text()}")
+            raise RuntimeError(f"The server answered {answer.status} for /robots.txt:\n{server.log.read_text()}")
         return
-    raise RuntimeError(f"gunicorn did not answer within {STARTUP_SECONDS} s:\n{server.log.read_text()}")
+    raise RuntimeError(f"The server did not answer within {STARTUP_SECONDS} s:\n{server.log.read_text()}")

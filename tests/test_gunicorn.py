@@ -9,6 +9,7 @@ from django.utils.encoding import iri_to_uri
 from posts.models import Alias, Category, Post, Revision
 
 from .server import percent_encoded
+from .test_site import IMPOSSIBLE_ARCHIVES
 
 TITLE = "Cardiovascular system benefits from both Omega-3 and vitamin D – Dec 2012 (µg, café)"
 ALIAS = "/Cardiovascular+system+benefits+from+both+Omega-3+and+vitamin+D+–+Dec+2012+µg+café"
@@ -59,3 +60,9 @@ def test_a_missing_page_with_non_latin_1_characters_answers_404_with_suggestions
         answer = server.get(percent_encoded(url))
         assert answer.status == 404, url
     assert f"/posts/{percent_encoded(SLUG)}/" in server.get(percent_encoded("/Omega-3+µg+café+–+2013")).text
+
+
+def test_an_archive_of_an_impossible_year_or_month_is_not_found(server, post):
+    for url in IMPOSSIBLE_ARCHIVES:
+        assert server.get(url).status == 404, url
+    assert server.get("/archive/2012/12/").status == 200
