@@ -4,7 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from posts import feeds
+from posts import admin_views, feeds
 from posts.cache import cached_page
 from posts.sitemaps import SITEMAPS
 
@@ -29,6 +29,8 @@ search_engine_urls = [
 ]
 
 urlpatterns = [
+    # Before the admin's own view-on-site, which would lead anyone to any post.
+    path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(admin_views.view_on_site)),
     path("admin/", admin.site.urls),
     path("markdownx/", include("posts.markdownx_urls")),
     path("", include((feed_urls, "feeds"))),
