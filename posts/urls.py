@@ -45,6 +45,6 @@ urlpatterns = [
     path("archive/", views.archive_index, name="archive"),
     path("archive/<year:year>/", views.archive, name="archive-year"),
     path("archive/<year:year>/<month:month>/", views.archive, name="archive-month"),
-    path("search/", cached_page(search.search_view), name="search"),
+    path("search/", cached_page(search.search_view, query=["q", "category", "tag", "page"]), name="search"),
     path("preview/<str:token>/", views.preview, name="preview"),
 ]

@@ -312,10 +312,10 @@ class ArchiveIndexView(TemplateView):
 
 
 home = cached_page(HomeView.as_view())
-post_list = cached_page(PostListView.as_view())
-category_posts = cached_page(CategoryPostsView.as_view())
-tag_posts = cached_page(TagPostsView.as_view())
-archive = cached_page(ArchiveView.as_view())
+post_list = cached_page(PostListView.as_view(), query=["page"])
+category_posts = cached_page(CategoryPostsView.as_view(), query=["page"])
+tag_posts = cached_page(TagPostsView.as_view(), query=["page"])
+archive = cached_page(ArchiveView.as_view(), query=["page"])
 archive_index = cached_page(ArchiveIndexView.as_view())
 category_list = cached_page(CategoryListView.as_view())
 tag_list = cached_page(TagListView.as_view())

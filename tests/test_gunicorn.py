@@ -1,6 +1,7 @@
 """The site through gunicorn (tests/server.py), where readers meet it: addresses with non-Latin-1
 characters, impossible dates, query parameters the pages do not read."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -66,3 +67,13 @@ def test_an_archive_of_an_impossible_year_or_month_is_not_found(server, post):
     for url in IMPOSSIBLE_ARCHIVES:
         assert server.get(url).status == 404, url
     assert server.get("/archive/2012/12/").status == 200
+
+
+def test_query_parameters_a_page_does_not_read_get_the_cached_page(server, post):
+    home = server.get(f"/?utm_source={uuid.uuid4().hex}")
+    searched = server.get(percent_encoded("/search/?q=café&utm_source=newsletter"))
+    Post.objects.filter(pk=post.pk).update(title="Changed behind the cache")  # no signal: only a new page shows it
+    for n in range(3):
+        assert server.get(f"/?utm_source={uuid.uuid4().hex}&fbclid={n}").body == home.body
+        assert server.get(percent_encoded(f"/search/?utm_medium={n}&q=café")).body == searched.body
+    assert "Changed behind the cache" in server.get(percent_encoded("/search/?q=café&page=1")).text

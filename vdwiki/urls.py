@@ -24,7 +24,12 @@ search_engine_urls = [
         {"sitemaps": SITEMAPS, "sitemap_url_name": "seo:sitemap-section"},
         name="sitemap",
     ),
-    path("sitemap-<section>.xml", cached_page(sitemap_views.sitemap), {"sitemaps": SITEMAPS}, name="sitemap-section"),
+    path(
+        "sitemap-<section>.xml",
+        cached_page(sitemap_views.sitemap, query=["p"]),
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
 ]
 
