@@ -134,3 +134,14 @@ def test_the_preview_link_of_an_unpublished_post_or_a_waiting_change_works_for_a
     for client in clients.values():
         assert HIDDEN_TITLE in client.get(preview_url(hidden.latest_revision)).content.decode()
         assert WAITING_TITLE in client.get(preview_url(Post.objects.get(pk=site.pk).latest_revision)).content.decode()
+
+
+def test_the_alias_list_shows_no_alias_of_a_post_the_user_may_not_see(users, clients, site):
+    hidden = write(users["author"], HIDDEN_TITLE, HIDDEN_SLUG, 2)
+    Alias.objects.create(path=HIDDEN_ALIAS, post=hidden)
+    Alias.objects.create(path="/Published+trial+one", post=site)
+    for role, sees in SEES_DRAFTS.items():
+        page = clients[role].get("/admin/posts/alias/").content.decode()
+        assert "/published trial one" in page, role
+        assert ("/hidden calcifediol trial - mar 2020" in page) == sees, role
+        assert (HIDDEN_TITLE in page) == sees, role
