@@ -30,12 +30,12 @@ def _shown_fields(update_fields=None) -> list[str]:
 def _post_saving(sender, instance: Post, update_fields, **kwargs) -> None:
     """Before a post is saved: what readers saw of it, to compare with what it becomes."""
     instance.shown_before = None
-    loaded, was = bool(instance.saved_listing), instance.saved_listing.get("status")
-    if instance.pk is None or not _shown_fields(update_fields):
+    fields, was = _shown_fields(update_fields), instance.saved_listing.get("status")
+    if instance.pk is None or not fields:
         return
-    if loaded and was not in SHOWN_STATES and instance.status not in SHOWN_STATES:
-        return
-    instance.shown_before = Post.objects.filter(pk=instance.pk).values("status", *_shown_fields(update_fields)).first()
+    if instance.saved_listing and was not in SHOWN_STATES and instance.status not in SHOWN_STATES:
+        return  # neither was nor is shown: no need to read what it was
+    instance.shown_before = Post.objects.filter(pk=instance.pk).values("status", *fields).first()
 
 
 def _post_saved(sender, instance: Post, created: bool, update_fields, **kwargs) -> None:

@@ -1,6 +1,6 @@
 """The real server for the tests that go where readers go: gunicorn serving `vdwiki.wsgi` in a
 process of its own, over the test database, as production runs it (DEBUG off, static files
-collected, gunicorn.conf.py).
+collected, gunicorn.conf.py); or Django's runserver, as `make run` does.
 
 The server sees what a test has committed: tests using it take `transactional_db` (or a
 module-scoped setup that commits and flushes). On SQLite the test database is then a file
