@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import connection
 
 REDIS_DB = 13  # test_site.py's Redis tests use 15
+# Test servers run side by side: none takes the one control socket gunicorn makes in the home directory.
+GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--no-control-socket", "vdwiki.wsgi"]
 STARTUP_SECONDS = 30
 
 
@@ -91,7 +93,7 @@ def running_server(workdir: Path, static_root: Path, *, runserver: bool = False)
     block ends, its output in a log file in `workdir`; the static files are collected into
     `static_root` unless they are there already."""
     port = _free_port()
-    log = workdir / "gunicorn.log"
+    log = workdir / "server.log"
     env = {
         **{name: value for name, value in os.environ.items() if name != "REDIS_URL"},
         "DJANGO_SETTINGS_MODULE": "vdwiki.settings",
@@ -116,9 +118,7 @@ def running_server(workdir: Path, static_root: Path, *, runserver: bool = False)
         subprocess.run(manage, cwd=settings.BASE_DIR, env=env, check=True)
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
-            if runserver
-            else [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "vdwiki.wsgi"],
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"] if runserver else GUNICORN,
             cwd=settings.BASE_DIR,
             env=env,
             stdout=output,
