@@ -2,7 +2,7 @@ import json
 
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -391,6 +391,12 @@ class AliasAdmin(LinksOfLivePosts, admin.ModelAdmin):
     search_fields = ["path", "post__title", "post__slug"]
     autocomplete_fields = ["post"]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        """The aliases of published posts and of those the user may see: an alias names its post."""
+        visible = Post.objects.visible_to(request.user).values("pk")
+        posts = Q(post__status=Post.Status.PUBLISHED) | Q(post__in=visible)
+        return super().get_queryset(request).filter(posts)
 
     def posts_of(self, alias):
         return [alias.post]

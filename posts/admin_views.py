@@ -8,6 +8,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -277,3 +279,18 @@ def _admin_context(request, post: Post | None, title: str) -> dict:
         "opts": Post._meta,
         "change_url": reverse("admin:posts_post_change", args=[post.pk]) if post else "",
     }
+
+
+def view_on_site(request, content_type_id, object_id):
+    """Django's "view on site" redirect (contenttypes' shortcut), which leads to any object's
+    page: for a post, only a published one or one the user may see (`visible_to`), as an Author
+    is not to be led to another author's draft."""
+    model = get_object_or_404(ContentType, pk=content_type_id).model_class()
+    if model is not None and issubclass(model, Post) and not _visible_post(request.user, object_id):
+        raise Http404("No post here.")
+    return shortcut(request, content_type_id, object_id)
+
+
+def _visible_post(user, object_id: str) -> bool:
+    posts = Post.objects.filter(pk=object_id) if object_id.isdigit() else Post.objects.none()
+    return posts.published().exists() or posts.visible_to(user).exists()

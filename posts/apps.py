@@ -9,9 +9,9 @@ class PostsConfig(AppConfig):
     def ready(self):
         from django.core.signals import request_started
 
-        from . import article, cache, related, scheduling
+        from . import article, related, scheduling, visible_changes
 
-        cache.connect_signals()
+        visible_changes.connect_signals()
         related.connect_signals()
         article.connect_signals()
         # Before any page is served, from the cache or not (cache.serve_cached_pages does the same).

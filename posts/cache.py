@@ -1,15 +1,17 @@
 """Whole public pages from the cache, invalidated the moment published content changes.
 
 Every cached page is stored with the *content version* it was made under, a number kept in the
-cache itself. Any change to what readers may see bumps it, so every page cached before is stale
-and made again at its next request. A request reads the version and its page together, in one
-round trip to the cache. With Redis (`REDIS_URL`) the version is shared: a change made through
-one app server is seen by all of them at their next request. The local-memory cache is per
-process; `PAGE_TTL` bounds how long another process could serve a page from before a change.
+cache itself. Any change to what readers may see bumps it (visible_changes.py says which), so
+every page cached before is stale and made again at its next request. A request reads the
+version and its page together, in one round trip to the cache. With Redis (`REDIS_URL`) the
+version is shared: a change made through one app server is seen by all of them at their next
+request. The local-memory cache is per process; `PAGE_TTL` bounds how long another process could
+serve a page from before a change.
 """
 
 import hashlib
 import time
+from collections.abc import Iterable
 from functools import wraps
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import transaction
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
 
@@ -51,14 +54,17 @@ def content_changed(**_signal_kwargs) -> None:
     transaction.on_commit(bump_content_version)
 
 
-def cached_page(view):
-    """Mark `view` as one whose pages PageCacheMiddleware keeps."""
+def cached_page(view, *, query: Iterable[str] = ()):
+    """Mark `view` as one whose pages PageCacheMiddleware keeps, one for each value of the query
+    parameters named in `query` (those the view reads): any other parameter (`?utm_source=`)
+    gets the same page, not a new one rendered and kept."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         return view(request, *args, **kwargs)
 
     wrapped.cached_page = True
+    wrapped.page_query = tuple(sorted(query))
     return wrapped
 
 
@@ -95,7 +101,9 @@ def serve_cached_pages(application):
     request signals, the middleware), which was a third of the cost of a hit."""
 
     def serve(environ, start_response):
-        request = WSGIRequest(environ)
+        # A request of its own environ: WSGIRequest stores the decoded path back into the one it
+        # is given, which Django's request, made from the same environ, could not read again.
+        request = WSGIRequest(environ.copy())
         if _cacheable(request):
             publish_if_due()
             try:
@@ -150,20 +158,17 @@ def _keeps(request, response) -> bool:
 
 
 def _key(request) -> str:
-    # Pages hold absolute URLs (canonical link, Open Graph): the host is part of the key.
-    url = request.build_absolute_uri().encode()
-    return f"vdwiki:page:{hashlib.sha1(url).hexdigest()}"
+    """Pages hold absolute URLs (canonical link, Open Graph): the scheme and host are part of the
+    key, with the path and the values of the query parameters the page's view reads."""
+    read = _query_read_by(request) if request.META.get("QUERY_STRING") else ()
+    query = [(name, request.GET.getlist(name)) for name in read if name in request.GET]
+    page = repr((request.scheme, request.get_host(), request.path, query)).encode()
+    return f"vdwiki:page:{hashlib.sha1(page).hexdigest()}"
 
 
-def connect_signals() -> None:
-    """Bump the content version whenever something readers may see is saved or deleted."""
-    from django.db.models.signals import m2m_changed, post_delete, post_save
-    from taggit.models import Tag
-
-    from .models import Alias, Attachment, Category, Post, TaggedPost
-
-    for model in (Post, Category, Tag, TaggedPost, Attachment, Alias):
-        post_save.connect(content_changed, sender=model, dispatch_uid=f"vdwiki-cache-save-{model.__name__}")
-        post_delete.connect(content_changed, sender=model, dispatch_uid=f"vdwiki-cache-delete-{model.__name__}")
-    for through in (Post.categories.through, Attachment.posts.through):
-        m2m_changed.connect(content_changed, sender=through, dispatch_uid=f"vdwiki-cache-m2m-{through.__name__}")
+def _query_read_by(request) -> tuple[str, ...]:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return ()
+    return getattr(match.func, "page_query", ())

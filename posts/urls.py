@@ -1,7 +1,34 @@
-from django.urls import path, re_path
+from datetime import MAXYEAR, MINYEAR
+
+from django.urls import path, re_path, register_converter
 
 from . import search, views
 from .cache import cached_page
+
+
+class YearConverter:
+    """A year a date can have (1 to 9999); any other number matches no page."""
+
+    regex = "[0-9]{1,4}"
+    bounds = (MINYEAR, MAXYEAR)
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not self.bounds[0] <= number <= self.bounds[1]:
+            raise ValueError(f"{number} is out of range")
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+class MonthConverter(YearConverter):
+    regex = "[0-9]{1,2}"
+    bounds = (1, 12)
+
+
+register_converter(YearConverter, "year")
+register_converter(MonthConverter, "month")
 
 app_name = "posts"
 
@@ -16,8 +43,8 @@ urlpatterns = [
     re_path(r"^tags/(?P<slug>[^/]+)\.html$", views.tag_html),
     path("tags/<str:slug>/", views.tag_posts, name="tag"),
     path("archive/", views.archive_index, name="archive"),
-    path("archive/<int:year>/", views.archive, name="archive-year"),
-    path("archive/<int:year>/<int:month>/", views.archive, name="archive-month"),
-    path("search/", cached_page(search.search_view), name="search"),
+    path("archive/<year:year>/", views.archive, name="archive-year"),
+    path("archive/<year:year>/<month:month>/", views.archive, name="archive-month"),
+    path("search/", cached_page(search.search_view, query=["q", "category", "tag", "page"]), name="search"),
     path("preview/<str:token>/", views.preview, name="preview"),
 ]

@@ -67,9 +67,15 @@ def legacy_response(request):
         return None
     if alias.post.status == Post.Status.DELETED:
         return gone(request)
-    if alias.post.status != Post.Status.PUBLISHED:
+    if alias.post.status != Post.Status.PUBLISHED and not may_see(request, alias.post_id):
         return None
     return HttpResponsePermanentRedirect(alias.post.get_absolute_url())
+
+
+def may_see(request, post_id: int) -> bool:
+    """Whether the user may see an unpublished post: only those who may edit it (DESIGN.md)."""
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated) and Post.objects.visible_to(user).filter(pk=post_id).exists()
 
 
 @cached_page
@@ -80,7 +86,7 @@ def post_detail(request, slug):
         raise Http404("No post here.")
     if post.status == Post.Status.DELETED:
         return gone(request)
-    if not post.is_published and not request.user.is_staff:
+    if not post.is_published and not may_see(request, post.pk):
         raise Http404("No post here.")
     if not post.article:
         post.article = live_article(post)
@@ -122,11 +128,11 @@ def _post_page(request, post: Post, preview: Revision | None = None, until: date
 
 def post_without_slash(request, slug):
     """`/posts/<slug>` (the legacy link form) goes to the canonical URL in one hop."""
-    status = Post.objects.filter(slug=slug).values_list("status", flat=True).first()
-    if status == Post.Status.PUBLISHED:
-        return HttpResponsePermanentRedirect(f"{request.path}/")
-    if status == Post.Status.DELETED:
+    post = Post.objects.filter(slug=slug).values("pk", "status").first()
+    if post and post["status"] == Post.Status.DELETED:
         return gone(request)
+    if post and (post["status"] == Post.Status.PUBLISHED or may_see(request, post["pk"])):
+        return HttpResponsePermanentRedirect(f"{request.path}/")
     raise Http404("No post here.")
 
 
@@ -306,10 +312,10 @@ class ArchiveIndexView(TemplateView):
 
 
 home = cached_page(HomeView.as_view())
-post_list = cached_page(PostListView.as_view())
-category_posts = cached_page(CategoryPostsView.as_view())
-tag_posts = cached_page(TagPostsView.as_view())
-archive = cached_page(ArchiveView.as_view())
+post_list = cached_page(PostListView.as_view(), query=["page"])
+category_posts = cached_page(CategoryPostsView.as_view(), query=["page"])
+tag_posts = cached_page(TagPostsView.as_view(), query=["page"])
+archive = cached_page(ArchiveView.as_view(), query=["page"])
 archive_index = cached_page(ArchiveIndexView.as_view())
 category_list = cached_page(CategoryListView.as_view())
 tag_list = cached_page(TagListView.as_view())

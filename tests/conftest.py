@@ -11,6 +11,8 @@ from django.db.migrations.loader import MigrationLoader
 
 from posts import scheduling
 
+from .server import Server, running_server
+
 CORPUS = Path(os.environ.get("VDWIKI_CORPUS", Path(settings.BASE_DIR).parent / "shared" / "corpus"))
 CORPUS_POSTS = CORPUS / "posts"
 CORPUS_SEED = CORPUS / "seed"
@@ -27,6 +29,39 @@ def corpus_dump(tmp_path):
     for source in CORPUS_FILES:
         (dump / source.name).write_bytes(source.read_bytes())
     return dump
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite the test database is a file, which the test server's process (server.py) opens too."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def server_static(tmp_path_factory):
+    """Where test servers find the static files, collected once."""
+    return tmp_path_factory.getbasetemp() / "static"
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path, server_static) -> Server:
+    """gunicorn serving vdwiki.wsgi over the test database (server.py), fresh for the test: the
+    test commits its data, and the server's page cache starts empty."""
+    with running_server(tmp_path, server_static) as server:
+        yield server
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test using a test server shows what the server wrote (its errors) meanwhile."""
+    report = yield
+    servers = {id(value): value for value in getattr(item, "funcargs", {}).values() if isinstance(value, Server)}
+    if report.failed:
+        for server in servers.values():
+            report.sections.append((f"server on port {server.port}", server.log_since_mark()))
+    return report
 
 
 @pytest.fixture(autouse=True)

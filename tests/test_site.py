@@ -96,6 +96,25 @@ def test_the_archive_lists_months_and_each_month_its_posts(client, corpus):
     assert links == [p.get_absolute_url() for p in expected[:20]]
 
 
+IMPOSSIBLE_ARCHIVES = [
+    "/archive/0/", "/archive/10000/", "/archive/99999999999999999999/", "/archive/-1/", "/archive/2020/0/",
+    "/archive/2020/13/", "/archive/2020/99999999999999999999/", "/archive/2020/12/32/", "/archive/2020/-1/",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", IMPOSSIBLE_ARCHIVES)
+def test_an_archive_of_an_impossible_year_or_month_is_not_found(client, url):
+    make_posts(1)
+    assert client.get(url).status_code == 404
+
+
+def test_the_archive_of_the_first_and_last_possible_year_and_month_is_a_page(client):
+    make_posts(1)
+    for url in ("/archive/1/", "/archive/9999/", "/archive/1/1/", "/archive/9999/12/", "/archive/2020/01/"):
+        assert client.get(url).status_code == 200, url
+    assert "Post number 0" in client.get("/archive/2020/1/").content.decode()
+
+
 def test_the_categories_and_tags_indexes_link_every_used_one(client, corpus):
     categories = {a["href"] for a in page(client, "/categories/").select(".counts a")}
     assert categories == {f"/categories/{c.slug}/" for c in Category.objects.filter(posts__status="published")}

@@ -4,7 +4,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from posts import feeds
+from posts import admin_views, feeds
 from posts.cache import cached_page
 from posts.sitemaps import SITEMAPS
 
@@ -24,11 +24,18 @@ search_engine_urls = [
         {"sitemaps": SITEMAPS, "sitemap_url_name": "seo:sitemap-section"},
         name="sitemap",
     ),
-    path("sitemap-<section>.xml", cached_page(sitemap_views.sitemap), {"sitemaps": SITEMAPS}, name="sitemap-section"),
+    path(
+        "sitemap-<section>.xml",
+        cached_page(sitemap_views.sitemap, query=["p"]),
+        {"sitemaps": SITEMAPS},
+        name="sitemap-section",
+    ),
     path("robots.txt", TemplateView.as_view(template_name="robots.txt", content_type="text/plain"), name="robots"),
 ]
 
 urlpatterns = [
+    # Before the admin's own view-on-site, which would lead anyone to any post.
+    path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(admin_views.view_on_site)),
     path("admin/", admin.site.urls),
     path("markdownx/", include("posts.markdownx_urls")),
     path("", include((feed_urls, "feeds"))),

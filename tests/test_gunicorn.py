@@ -1,0 +1,79 @@
+"""The site through gunicorn (tests/server.py), where readers meet it: addresses with non-Latin-1
+characters, impossible dates, query parameters the pages do not read."""
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from django.utils.encoding import iri_to_uri
+
+from posts.models import Alias, Category, Post, Revision
+
+from .server import percent_encoded
+from .test_site import IMPOSSIBLE_ARCHIVES
+
+TITLE = "Cardiovascular system benefits from both Omega-3 and vitamin D – Dec 2012 (µg, café)"
+ALIAS = "/Cardiovascular+system+benefits+from+both+Omega-3+and+vitamin+D+–+Dec+2012+µg+café"
+SLUG = "omega-3-µg-café-–-2012"
+TAG = "Vitamin D – µg"
+
+
+@pytest.fixture
+def post():
+    post = Post.objects.create(
+        title=TITLE, slug=SLUG, body="Omega-3 and vitamin D, in µg.", status=Post.Status.PUBLISHED,
+        date=datetime(2012, 12, 1, tzinfo=UTC),
+    )  # fmt: skip
+    post.tags.set([TAG])
+    post.categories.set([Category.objects.create(name="Cœur – heart")])
+    post.record_revision(by=None, source=Revision.Source.IMPORT)
+    Alias.objects.create(path=ALIAS, post=post, kind=Alias.Kind.LEGACY_TITLE)
+    return post
+
+
+def spellings(path: str) -> list[str]:
+    """`path` as browsers and crawlers send it: percent-encoded with `+` or `%20` for spaces."""
+    return [percent_encoded(path), percent_encoded(path.replace("+", " "))]
+
+
+def test_an_alias_with_non_latin_1_characters_redirects_once_uncached_and_cached(server, post):
+    canonical = iri_to_uri(post.get_absolute_url())
+    for url in [*spellings(ALIAS), *spellings(ALIAS.upper())]:
+        for _ in ("uncached", "cached"):
+            answer = server.get(url)
+            assert (answer.status, answer.headers["Location"]) == (301, canonical), url
+    assert server.get(canonical).status == 200
+
+
+def test_a_post_tag_category_and_search_with_non_latin_1_characters_answer_200_uncached_and_cached(server, post):
+    tag = post.tags.get()
+    urls = [post.get_absolute_url(), f"/tags/{tag.slug}/", post.categories.get().get_absolute_url(),
+            "/search/?q=µg+café+–", f"/search/?tag={TAG}"]  # fmt: skip
+    for url in map(percent_encoded, urls):
+        for _ in ("uncached", "cached"):
+            answer = server.get(url)
+            assert answer.status == 200, url
+    assert TITLE in server.get(percent_encoded(f"/tags/{tag.slug}/")).text
+
+
+def test_a_missing_page_with_non_latin_1_characters_answers_404_with_suggestions(server, post):
+    for url in ["/Omega-3+µg+café+–+2013", "/posts/omega-3-µg-café-–-2013/", "/tags/µg-–/"]:
+        answer = server.get(percent_encoded(url))
+        assert answer.status == 404, url
+    assert f"/posts/{percent_encoded(SLUG)}/" in server.get(percent_encoded("/Omega-3+µg+café+–+2013")).text
+
+
+def test_an_archive_of_an_impossible_year_or_month_is_not_found(server, post):
+    for url in IMPOSSIBLE_ARCHIVES:
+        assert server.get(url).status == 404, url
+    assert server.get("/archive/2012/12/").status == 200
+
+
+def test_query_parameters_a_page_does_not_read_get_the_cached_page(server, post):
+    home = server.get(f"/?utm_source={uuid.uuid4().hex}")
+    searched = server.get(percent_encoded("/search/?q=café&utm_source=newsletter"))
+    Post.objects.filter(pk=post.pk).update(title="Changed behind the cache")  # no signal: only a new page shows it
+    for n in range(3):
+        assert server.get(f"/?utm_source={uuid.uuid4().hex}&fbclid={n}").body == home.body
+        assert server.get(percent_encoded(f"/search/?utm_medium={n}&q=café")).body == searched.body
+    assert "Changed behind the cache" in server.get(percent_encoded("/search/?q=café&page=1")).text
