@@ -4,7 +4,7 @@ from django import forms
 from taggit.models import Tag
 from taggit.utils import edit_string_for_tags
 
-from . import workflow
+from . import limits, workflow
 from .models import Category, Post
 
 
@@ -37,6 +37,12 @@ class PostForm(forms.ModelForm):
                     tags=edit_string_for_tags([Tag(name=name) for name in latest.tags]),
                 )
 
+    def clean_body(self):
+        return _within(self.cleaned_data["body"], limits.body_problem)
+
+    def clean_tags(self):
+        return _within(self.cleaned_data["tags"], limits.tags_problem)
+
     def clean(self):
         cleaned = super().clean()
         post = self.instance
@@ -67,6 +73,12 @@ class PostForm(forms.ModelForm):
             tuple(category.name for category in data["categories"]),
             tuple(data["tags"]),
         )
+
+
+def _within(value, problem_of):
+    if problem := problem_of(value):
+        raise forms.ValidationError(problem, code="limit")
+    return value
 
 
 class MoveForm(forms.Form):

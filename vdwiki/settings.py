@@ -158,6 +158,11 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "vdwiki <noreply@localhost>")
 # How long a shared preview link of a draft works (posts/previews.py).
 VDWIKI_PREVIEW_MAX_AGE = int(float(os.environ.get("DJANGO_PREVIEW_LINK_DAYS", "7")) * 86400)
+# How much one post may hold (posts/limits.py): the corpus's longest body is 42,799 characters, its
+# deepest HTML 7 elements, its most tags 63. bench/render.py times the worst within them.
+VDWIKI_MAX_BODY_CHARS = int(os.environ.get("DJANGO_MAX_BODY_CHARS", "200000"))
+VDWIKI_MAX_HTML_DEPTH = int(os.environ.get("DJANGO_MAX_HTML_DEPTH", "100"))
+VDWIKI_MAX_TAGS = int(os.environ.get("DJANGO_MAX_TAGS", "200"))
 # Where the site is reached from outside, for the links in e-mail.
 VDWIKI_SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
