@@ -11,6 +11,7 @@ def locked_out(request, original_response=None, credentials=None):
     context = {
         **admin.site.each_context(request),
         "title": "Login locked",
+        "is_nav_sidebar_enabled": False,
         "username": get_client_username(request, credentials) or "",
         "failure_limit": settings.AXES_FAILURE_LIMIT,
         "minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
