@@ -58,6 +58,7 @@ bench: install
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/admin.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

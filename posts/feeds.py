@@ -1,13 +1,10 @@
 """RSS 2.0 and Atom feeds of the newest published posts: the whole site, a category, a tag.
 
 Each entry carries the post's summary (`<description>` / `<summary>`) and its full rendered body
-(`<content:encoded>` / `<content>`), links made absolute, so readers can show either. A feed costs
-the same few queries however many posts there are: the posts with their author (and their live
-revision's date), then their categories, then their tags.
+(`<content:encoded>` / `<content>`), sanitized again with its links made absolute, so readers can
+show either. A feed costs the same few queries however many posts there are: the posts with their
+author (and their live revision's date), then their categories, then their tags.
 """
-
-import re
-from urllib.parse import urljoin
 
 from django.contrib.syndication.views import Feed
 from django.db.models.functions import Coalesce
@@ -18,16 +15,10 @@ from django.utils.html import escape
 from taggit.models import Tag
 
 from .models import Category, Post
+from .rendering import absolute_urls
 
 SITE_NAME = "VitaminDWiki"
 ITEMS = 20
-
-_URL_ATTRIBUTE_RE = re.compile(r'(<[a-z][^>]*?\s(?:href|src)=")([^"]*)"')
-
-
-def absolute_urls(html: str, base: str) -> str:
-    """`html` with its links and image sources resolved against `base`: a feed has no page around it."""
-    return _URL_ATTRIBUTE_RE.sub(lambda match: f'{match[1]}{urljoin(base, match[2])}"', html)
 
 
 class ContentRssFeed(feedgenerator.Rss201rev2Feed):

@@ -5,7 +5,7 @@ import re
 from django import forms
 from taggit.models import Tag
 
-from . import workflow
+from . import limits, workflow
 from .models import Category, Post
 
 WIDGET_PART = re.compile(r"_\d+$")  # a split widget's parts are sent as date_0, date_1
@@ -40,6 +40,12 @@ class PostForm(forms.ModelForm):
                     categories=list(Category.objects.filter(name__in=latest.categories)),
                     tags=[Tag(name=name) for name in latest.tags],
                 )
+
+    def clean_body(self):
+        return _within(self.cleaned_data["body"], limits.body_problem)
+
+    def clean_tags(self):
+        return _within(self.cleaned_data["tags"], limits.tags_problem)
 
     def clean(self):
         cleaned = super().clean()
@@ -76,6 +82,12 @@ class PostForm(forms.ModelForm):
             tuple(category.name for category in data["categories"]),
             tuple(data["tags"]),
         )
+
+
+def _within(value, problem_of):
+    if problem := problem_of(value):
+        raise forms.ValidationError(problem, code="limit")
+    return value
 
 
 class LinksForm(forms.ModelForm):

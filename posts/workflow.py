@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from . import scheduling
+from . import limits, scheduling
 from .models import Alias, Attachment, Category, Post, PostAction, Revision, render_body, state_in_words
 from .rendering import Rendered
 
@@ -144,6 +144,7 @@ def create(*, by, content: Content, message: str = "", post: Post | None = None)
     if post.author_id is None or not by.has_perm("posts.change_others_post"):
         post.author = by
     post.status = Status.DRAFT
+    limits.check(content.body, content.tags)
     with transaction.atomic():
         _check_slug(content.slug, None)
         rendered = render_body(content.body)
@@ -176,6 +177,7 @@ def edit(
             raise PermissionDenied("You may not edit this post.")
         if post.status == Status.DELETED:
             raise InvalidTransition(f"“{post}” is deleted: undelete it before editing.")
+        limits.check(content.body, content.tags)
         based_on_id = based_on.pk if isinstance(based_on, Revision) else based_on
         latest = post.latest_revision
         if latest is not None and based_on_id != latest.pk:

@@ -91,11 +91,55 @@ def roles():
 
 
 CHROMIUM = "/usr/bin/chromium"
+# In every page and frame, before its own scripts: report each Content-Security-Policy violation.
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (event) => {
+    window.__reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline code"}`
+        + ` at ${event.sourceFile || document.URL}:${event.lineNumber}`);
+}, true);"""
+
+
+class CspCheckedBrowser:
+    """The browser, each of whose contexts records the Content-Security-Policy violations of its
+    pages: reported by the page (securitypolicyviolation) or logged by Chromium ("Refused to...")."""
+
+    def __init__(self, browser):
+        self.browser = browser
+        self.violations: list[str] = []
+
+    def new_context(self, **options):
+        context = self.browser.new_context(**options)
+        context.expose_binding("__reportCspViolation", lambda source, text: self.violations.append(text))
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        context.on("console", self._console)
+        return context
+
+    def new_page(self, **options):
+        return self.new_context(**options).new_page()
+
+    def _console(self, message):
+        if message.text.startswith("Refused to"):
+            self.violations.append(message.text)
+
+    def __getattr__(self, name):
+        return getattr(self.browser, name)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request):
+    """A browser test fails on any Content-Security-Policy violation in any of its pages."""
+    if request.node.get_closest_marker("browser") is None:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    browser.violations.clear()
+    yield
+    assert browser.violations == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium driven by Playwright (its own browser download cannot work here)."""
+    """Debian's Chromium driven by Playwright (its own browser download cannot work here), every
+    page of which is checked for Content-Security-Policy violations (`no_csp_violations`)."""
     # Playwright's sync API runs an event loop in this thread; the ORM calls in these tests are
     # ordinary synchronous ones, made between browser steps.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -106,5 +150,5 @@ def browser():
             executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        yield browser
+        yield CspCheckedBrowser(browser)
         browser.close()

@@ -14,6 +14,8 @@ from posts.feeds import absolute_urls
 from posts.importer import import_dump
 from posts.models import Category, Post, Revision
 
+from .xss import XSS_VECTORS, assert_inert
+
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -165,9 +167,10 @@ def test_absolute_urls_resolves_paths_and_fragments_and_keeps_other_urls():
         '<img alt="chart" src="/media/attachments/chart.png"> and href="/not-a-link/" in text'
     )
     assert absolute_urls(body, base) == (
-        '<p>See <a href="https://example.org/posts/b/">b</a>, '
-        '<a href="https://example.org/posts/a/#methods">methods</a>, '
-        '<a href="https://doi.org/10.1/x?a=1&amp;b=2">doi</a>, <a href="mailto:x@example.org">mail</a>.</p>'
+        '<p>See <a href="https://example.org/posts/b/" rel="noopener noreferrer">b</a>, '
+        '<a href="https://example.org/posts/a/#methods" rel="noopener noreferrer">methods</a>, '
+        '<a href="https://doi.org/10.1/x?a=1&amp;b=2" rel="noopener noreferrer">doi</a>, '
+        '<a href="mailto:x@example.org" rel="noopener noreferrer">mail</a>.</p>'
         '<img alt="chart" src="https://example.org/media/attachments/chart.png"> and href="/not-a-link/" in text'
     )
 
@@ -257,3 +260,36 @@ def test_a_feed_is_served_from_the_page_cache_until_a_post_is_published(client, 
     make_posts(1, start=2)
     _, entries = atom_entries(client, "/feed/atom/")
     assert entries[0].find(f"{ATOM}link").get("href") == "http://testserver/posts/post-2/"
+
+
+def entry_html(client, url):
+    """The HTML of each entry of a feed as a feed reader takes it: summary and full content."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    root = ET.fromstring(response.content)
+    if root.tag == f"{ATOM}feed":
+        return [
+            entry.findtext(f"{ATOM}{name}") or ""
+            for entry in root.iter(f"{ATOM}entry")
+            for name in ("summary", "content")
+        ]
+    return [item.findtext(name) or "" for item in root.iter("item") for name in ("description", CONTENT)]
+
+
+@pytest.mark.parametrize("vector", XSS_VECTORS)
+def test_an_xss_vector_is_inert_in_every_feed_and_on_the_page(client, db, vector):
+    # A link after the vector: a quote further on is what the old regex over HTML needed to misfire.
+    body = f"before\n\n{vector}\n\n[after](/posts/after/)"
+    post = Post.objects.create(title="Hostile", slug="hostile", body=body, status=Post.Status.PUBLISHED)
+    post.categories.add(Category.objects.create(name="Pregnancy"))
+    post.tags.add("Vitamin D")
+    post.record_revision(by=None, source=Revision.Source.EDITOR)
+
+    for url in FEED_URLS:
+        html_of_entries = entry_html(client, url)
+        assert len(html_of_entries) == 2, url
+        assert "after" in html_of_entries[1], url
+        for entry in html_of_entries:
+            assert_inert(entry)
+    page = BeautifulSoup(client.get("/posts/hostile/").content, "html.parser")
+    assert_inert(str(page.find(id="post-body")))

@@ -1,9 +1,11 @@
 """vdwiki settings, read from the environment (see README.md for every variable)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,12 +43,14 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "taggit",
     "markdownx",
+    "axes",
     "posts",
 ]
 
 MIDDLEWARE = [
     "posts.cache.PageCacheMiddleware",  # first: it keeps pages with every header the others add
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -56,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "posts.middleware.LegacyRedirectMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "vdwiki.urls"
@@ -104,6 +109,33 @@ if os.environ.get("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Logins throttled by django-axes: after DJANGO_LOGIN_FAILURE_LIMIT failures for one user name from
+# one address (the client address the app server sees), that pair is locked out for
+# DJANGO_LOGIN_COOLOFF_MINUTES, or until an Admin deletes its row in the admin's "Access attempts".
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "posts.lockout.locked_out"
+AXES_VERBOSE = False
+
+# Content-Security-Policy on every response (django-csp): scripts only from the site's own files,
+# no plugins, no framing. Inline style attributes stay allowed: post bodies keep the sanitizer's
+# safe styles. Images may come from any https host (the legacy CDN, object storage).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "https:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,6 +190,11 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "vdwiki <noreply@localhost>")
 # How long a shared preview link of a draft works (posts/previews.py).
 VDWIKI_PREVIEW_MAX_AGE = int(float(os.environ.get("DJANGO_PREVIEW_LINK_DAYS", "7")) * 86400)
+# How much one post may hold (posts/limits.py): the corpus's longest body is 42,799 characters, its
+# deepest HTML 7 elements, its most tags 63. bench/render.py times the worst within them.
+VDWIKI_MAX_BODY_CHARS = int(os.environ.get("DJANGO_MAX_BODY_CHARS", "200000"))
+VDWIKI_MAX_HTML_DEPTH = int(os.environ.get("DJANGO_MAX_HTML_DEPTH", "100"))
+VDWIKI_MAX_TAGS = int(os.environ.get("DJANGO_MAX_TAGS", "200"))
 # Where the site is reached from outside, for the links in e-mail.
 VDWIKI_SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
@@ -178,5 +215,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import chain, islice
 
+from .. import limits
 from ..rendering import Rendered, render
 from .dump import DumpError, LegacyPost, parse_post
 
@@ -35,7 +36,8 @@ class Unchanged:
 
 
 def prepare(job: "tuple[str, bytes, bool] | DumpError | Unchanged") -> "Prepared | DumpError | Unchanged":
-    """Parse one file and, when asked, render its body. Errors and unchanged files pass through."""
+    """Parse one file, check it against the limits of a post, and, when asked, render its body.
+    Errors and unchanged files pass through."""
     if not isinstance(job, tuple):
         return job
     name, data, render_body = job
@@ -43,6 +45,10 @@ def prepare(job: "tuple[str, bytes, bool] | DumpError | Unchanged") -> "Prepared
         legacy = parse_post(name, data)
     except DumpError as error:
         return error
+    if problem := limits.body_problem(legacy.body):
+        return DumpError(name, problem, field="body")
+    if problem := limits.tags_problem(legacy.tags):
+        return DumpError(name, problem, field="tags")
     return Prepared(legacy, render(legacy.body) if render_body else None)
 
 

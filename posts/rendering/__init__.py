@@ -14,9 +14,19 @@ from posts.legacy import remnants
 
 from .goldmark import to_html
 from .result import Heading, Rendered
-from .sanitize import RESERVED_IDS, canonical_href, sanitize
+from .sanitize import RESERVED_IDS, absolute_urls, canonical_href, sanitize
 
-__all__ = ["RESERVED_IDS", "Heading", "Rendered", "canonical_href", "plain_text", "render", "render_html", "summarize"]
+__all__ = [
+    "RESERVED_IDS",
+    "Heading",
+    "Rendered",
+    "absolute_urls",
+    "canonical_href",
+    "plain_text",
+    "render",
+    "render_html",
+    "summarize",
+]
 
 SUMMARY_LENGTH = 240
 _TOC_RE = re.compile(r'<nav class="toc">.*?</nav>', re.DOTALL)

@@ -163,6 +163,7 @@ def _push_autolink(state: StateInline, href: str, text: str) -> None:
 # --- Goldmark's typographer: dashes, ellipsis, angle quotes and smart quotes ------------------
 
 _TYPOGRAPHER_CHARS = "'\"-.<>"
+_LOOKAHEAD = 5
 _ASCII_SPACE = " \t\n\v\f\r"
 
 
@@ -172,8 +173,10 @@ def _typographer(state: StateInline, silent: bool) -> bool:
     char = src[pos]
     if char not in _TYPOGRAPHER_CHARS:
         return False
-    newline = src.find("\n", pos, state.posMax)
-    line = src[pos : newline + 1 if newline != -1 else state.posMax]
+    # The rules look at most 5 characters ahead: reading further made a long line quadratic.
+    ahead = min(pos + _LOOKAHEAD, state.posMax)
+    newline = src.find("\n", pos, ahead)
+    line = src[pos : newline + 1 if newline != -1 else ahead]
     replacement, length = _substitution(line, char)
     if replacement is None and char in "'\"":
         replacement, length = _quote(state, line, char, silent)
@@ -295,8 +298,9 @@ def _heading_anchors(state: StateCore) -> None:
     opens = [index for index, token in enumerate(tokens) if token.type == "heading_open"]
     sources = {index: _id_source(tokens[index + 1].children or []) for index in opens}
     used: set[str] = set()
+    numbers: dict[str, int] = {}
     for index in sorted(opens, key=lambda index: not sources[index]):
-        tokens[index].attrSet("id", _unique(_slug(sources[index]), used))
+        tokens[index].attrSet("id", _unique(_slug(sources[index]), used, numbers))
     state.env["headings"] = [
         Heading(int(tokens[index].tag[1]), _plain_text(tokens[index + 1].children or []), tokens[index].attrGet("id"))
         for index in opens
@@ -355,12 +359,17 @@ def _slug(text: str) -> str:
     return "".join(out) or "heading"
 
 
-def _unique(slug: str, used: set[str]) -> str:
+def _unique(slug: str, used: set[str], numbers: dict[str, int]) -> str:
+    """`slug`, or Hugo's first free `slug-N`. The search for a slug resumes at the N last given
+    to it (the ids below it stay taken), so a thousand equal headings take a thousand steps."""
     anchor = slug
-    number = 0
+    number = numbers.get(slug, 0)
+    if number:
+        anchor = f"{slug}-{number}"
     while anchor in used:
         number += 1
         anchor = f"{slug}-{number}"
+    numbers[slug] = number
     used.add(anchor)
     return anchor
 

@@ -1,10 +1,11 @@
-"""The allowlist sanitizer, with legacy links and attachments rewritten in the same pass."""
+"""The allowlist sanitizer, with legacy links and attachments rewritten in the same pass, and feeds' links
+made absolute in another."""
 
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin
 
 import nh3
 
@@ -23,6 +24,16 @@ def sanitize(html: str, attachments: Mapping[str, str]) -> tuple[str, tuple[str,
     finally:
         _collector.reset(token)
     return clean, tuple(dict.fromkeys(collector.links)), tuple(dict.fromkeys(collector.attachment_urls))
+
+
+def absolute_urls(html: str, base: str) -> str:
+    """Sanitized `html` with its links and image sources resolved against `base`, for a feed,
+    which has no page around it. The HTML is parsed as a browser would and sanitized again."""
+    token = _feed_base.set(base)
+    try:
+        return _FEED_CLEANER.clean(html)
+    finally:
+        _feed_base.reset(token)
 
 
 _CDN_RE = re.compile(
@@ -49,6 +60,7 @@ class _Collector:
 
 
 _collector: ContextVar[_Collector] = ContextVar("rendering_collector")
+_feed_base: ContextVar[str] = ContextVar("feed_base")
 
 
 def _filter_attribute(tag: str, name: str, value: str) -> str | None:
@@ -144,7 +156,14 @@ _ALLOWED_STYLES = frozenset({
 })
 # fmt: on
 
-_CLEANER = nh3.Cleaner(
+
+def _absolute_attribute(tag: str, name: str, value: str) -> str | None:
+    if name == "href" or (name == "src" and tag == "img"):
+        return urljoin(_feed_base.get(), value.strip())
+    return _filter_attribute(tag, name, value)
+
+
+_CLEANER_OPTIONS = dict(
     tags=set(_ALLOWED_TAGS),
     clean_content_tags=set(_REMOVED_WITH_CONTENT),
     attributes={
@@ -158,7 +177,8 @@ _CLEANER = nh3.Cleaner(
         "table": {"width"},
         "ol": {"start"},
     },
-    attribute_filter=_filter_attribute,
     url_schemes={"http", "https", "mailto"},
     filter_style_properties=set(_ALLOWED_STYLES),
 )
+_CLEANER = nh3.Cleaner(**_CLEANER_OPTIONS, attribute_filter=_filter_attribute)
+_FEED_CLEANER = nh3.Cleaner(**_CLEANER_OPTIONS, attribute_filter=_absolute_attribute)
