@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "taggit",
     "markdownx",
+    "django_tasks",
+    "django_tasks_db",
     "posts",
 ]
 
@@ -158,6 +160,10 @@ EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "vdwiki <noreply@localhost>")
 # How long a shared preview link of a draft works (posts/previews.py).
 VDWIKI_PREVIEW_MAX_AGE = int(float(os.environ.get("DJANGO_PREVIEW_LINK_DAYS", "7")) * 86400)
+# An import whose process gave no sign of life for this long was killed: it is marked failed.
+VDWIKI_IMPORT_STALE_AFTER = int(os.environ.get("DJANGO_IMPORT_STALE_AFTER", "300"))
+# The admin's imports run as tasks (posts/tasks.py), done by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Where the site is reached from outside, for the links in e-mail.
 VDWIKI_SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 
