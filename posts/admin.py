@@ -400,7 +400,7 @@ class ImportRunAdmin(ReadOnly, admin.ModelAdmin):
 
     @admin.display(description="Summary")
     def summary(self, run):
-        return ", ".join(f"{key} {value}" for key, value in run.report.get("summary", {}).items())
+        return run.summary_text()
 
     @admin.display(description="Report")
     def report_pretty(self, run):

@@ -417,6 +417,12 @@ class Attachment(models.Model):
         return self.file.url if self.file else self.legacy_url
 
 
+SUMMARY_ORDER = [
+    "created", "updated", "unchanged", "conflicts", "failed", "revived", "aliases", "attachments",
+    "attachments stored", "attachments refused", "broken links",
+]  # fmt: skip
+
+
 class ImportRunQuerySet(models.QuerySet):
     def abandoned(self, now=None):
         """Runs a process started and stopped giving signs of life without finishing (killed)."""
@@ -458,6 +464,12 @@ class ImportRun(models.Model):
 
     def __str__(self):
         return f"Import of {self.source} at {self.started:%Y-%m-%d %H:%M}"
+
+    def summary_text(self) -> str:
+        """The report's counts in the importer's order (a PostgreSQL jsonb keeps keys its own way)."""
+        summary = self.report.get("summary", {})
+        keys = sorted(summary, key=lambda key: SUMMARY_ORDER.index(key) if key in SUMMARY_ORDER else len(SUMMARY_ORDER))
+        return ", ".join(f"{summary[key]} {key}" for key in keys)
 
     @property
     def state(self) -> "ImportRun.State":
