@@ -169,7 +169,7 @@ def test_the_import_runs_page_fails_a_silent_run_when_shown(client):
 
 
 @pytest.fixture
-def shared_database(django_db_blocker, tmp_path):
+def shared_database(django_db_setup, django_db_blocker, tmp_path):
     with django_db_blocker.unblock():
         database = SharedDatabase(tmp_path)
         database.open()
@@ -197,6 +197,7 @@ def wait_for(condition, seconds: float) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.django_db(transaction=True)  # the test database exists, to be copied
 def test_a_db_worker_process_does_a_queued_import(shared_database, media_root):
     client = Client()
     client.force_login(make_user("Admin", "chief"))
@@ -216,6 +217,7 @@ def test_a_db_worker_process_does_a_queued_import(shared_database, media_root):
     assert uploads_left() == []
 
 
+@pytest.mark.django_db(transaction=True)  # the test database exists, to be copied
 def test_a_worker_killed_during_an_import_leaves_its_run_failed(shared_database, media_root, tmp_path):
     build_dump(tmp_path / "big", 1500)
     dump = io.BytesIO()
