@@ -161,8 +161,21 @@ def _load_yaml(block: str, first_line: int) -> Any:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         line, column = (first_line + mark.line, mark.column + 1) if mark else (first_line - 1, 1)
-        field = getattr(error, "field", None)
+        field = getattr(error, "field", None) or (_yaml_key_at(block, mark) if mark else None)
         raise FrontMatterError(f"invalid YAML front matter: {problem}", line, column, field) from None
+
+
+def _yaml_key_at(block: str, mark) -> str | None:
+    """The top-level key whose value holds `mark`, for an error found in making a value."""
+    try:
+        root = yaml.compose(block, Loader=_YAML_PARSER)
+    except yaml.YAMLError:
+        return None
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if key.start_mark.index <= mark.index <= value.end_mark.index and isinstance(key, yaml.ScalarNode):
+                return key.value
+    return None
 
 
 def _load_toml(block: str, first_line: int) -> dict[str, Any]:
