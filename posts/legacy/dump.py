@@ -466,7 +466,8 @@ def _labels(field: str, value: Any) -> tuple[str, ...]:
     for item in _strings(field, value):
         label = " ".join(repair_mojibake(item).split())
         limit = MAX_LABEL_LENGTH[field]
-        if max(len(label), len(slugify(label, allow_unicode=True))) > limit:
+        # Only outside ASCII can a slug be longer than its name (NFKC makes "ﷺ" 18 letters).
+        if len(label) > limit or (not label.isascii() and len(slugify(label, allow_unicode=True)) > limit):
             raise _FieldError(field, f"{label[:60]!r}… is longer than {limit} characters, or its slug is")
         if label:
             labels.setdefault(label.casefold(), label)
