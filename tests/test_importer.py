@@ -460,7 +460,7 @@ def test_import_runs_are_listed_in_the_admin_with_their_summary(dump, admin_clie
     listing = admin_client.get("/admin/posts/importrun/").content.decode()
     detail = admin_client.get(f"/admin/posts/importrun/{run.pk}/change/").content.decode()
 
-    assert "created 1" in listing
+    assert "1 created, 0 updated, 0 unchanged" in listing
     assert "&quot;created&quot;: [" in detail and "a-post" in detail
 
 
