@@ -27,8 +27,11 @@ demo-users: migrate
 	@echo "Demo users (passwords are new on every run):"
 	@$(BIN)/python manage.py create_demo_users
 
+# The task worker runs the admin's imports; it stops with the server.
 run: fixtures demo-users
-	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/), with the task worker"
+	$(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install chromium services

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from markdownx.widgets import AdminMarkdownxWidget
 from taggit.models import Tag
 
-from . import admin_views, diff, workflow
+from . import admin_views, diff, import_runs, workflow
 from .aliases import normalize_path
 from .forms import AliasForm, AttachmentForm, PostForm
 from .models import Alias, Attachment, Category, ImportRun, Post, PostAction, PostInReview, Revision
@@ -448,7 +448,7 @@ class AttachmentAdmin(LinksOfLivePosts, admin.ModelAdmin):
 
 @admin.register(ImportRun)
 class ImportRunAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["source", "started", "finished", "user", "dry_run", "succeeded", "summary"]
+    list_display = ["source", "started", "finished", "user", "dry_run", "state", "progress", "summary"]
     list_filter = ["succeeded", "dry_run"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in ImportRun._meta.fields if f.name != "report"] + ["report_pretty"]
@@ -459,9 +459,28 @@ class ImportRunAdmin(ReadOnly, admin.ModelAdmin):
         view = self.admin_site.admin_view(admin_views.import_dump_view)
         return [path("upload/", view, name="posts_importrun_upload"), *super().get_urls()]
 
+    def changelist_view(self, request, extra_context=None):
+        import_runs.fail_abandoned()
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The run's page: its progress while it runs (reloading itself), then its report."""
+        import_runs.fail_abandoned()
+        run = self.get_object(request, object_id)
+        context = {"run": run, "reload_every": 2 if run and not run.finished else None, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
+
+    @admin.display(description="State")
+    def state(self, run):
+        return run.state.label
+
+    @admin.display(description="Files")
+    def progress(self, run):
+        return f"{run.files_done:,} of {run.files_total:,}" if run.files_total is not None else f"{run.files_done:,}"
+
     @admin.display(description="Summary")
     def summary(self, run):
-        return ", ".join(f"{key} {value}" for key, value in run.report.get("summary", {}).items())
+        return run.summary_text()
 
     @admin.display(description="Report")
     def report_pretty(self, run):

@@ -3,8 +3,6 @@ restoring one, previewing the latest; and the import page. PostAdmin and ImportR
 to them (admin.py); every change goes through workflow.py or importer.py."""
 
 import re
-import tempfile
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.contrib import admin, messages
@@ -19,9 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from . import diff, presence, previews, workflow
+from . import diff, presence, previews, tasks, workflow
 from .forms import ImportForm, MoveForm
-from .importer import import_dump
 from .models import Post, PostAction, Revision
 
 Action = PostAction.Action
@@ -190,31 +187,19 @@ def preview(request, post_id: int):
 
 
 def import_dump_view(request):
-    """Upload a dump and import it (a dry run first), then read its report. Admins only."""
+    """Upload a dump and queue its import (a dry run first); its page then shows its progress and
+    its report. Admins only."""
     if not request.user.has_perm("posts.import_dump"):
         raise PermissionDenied("Only Admins import dumps.")
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["dump"]
-        with tempfile.TemporaryDirectory() as directory:
-            saved = Path(directory, Path(upload.name).name)
-            with saved.open("wb") as file:
-                for chunk in upload.chunks():
-                    file.write(chunk)
-            report = import_dump(
-                saved,
-                dry_run=form.cleaned_data["dry_run"],
-                force=form.cleaned_data["force"],
-                strict=form.cleaned_data["strict"],
-                user=request.user,
-                workers=1,  # not a pool of processes forked from a web server's worker
-                name=upload.name,
-            )
-        summary = ", ".join(f"{value} {key}" for key, value in report.summary().items())
-        title = "Dry run" if report.dry_run else "Import"
-        level = messages.SUCCESS if report.ok else messages.WARNING
-        messages.add_message(request, level, f"{title} of {upload.name}: {report.aborted or summary}")
-        return redirect("admin:posts_importrun_change", report.run_id)
+        data = form.cleaned_data
+        run = tasks.start_import(
+            data["dump"], dry_run=data["dry_run"], force=data["force"], strict=data["strict"], user=request.user
+        )
+        title = "Dry run" if run.dry_run else "Import"
+        messages.info(request, f"{title} of {run.source} queued: this page follows it until its report is ready.")
+        return redirect("admin:posts_importrun_change", run.pk)
     context = {**_admin_context(request, None, "Import a legacy dump"), "form": form}
     return TemplateResponse(request, "admin/posts/importrun/upload.html", context)
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from django.db import DatabaseError, IntegrityError, connection, reset_queries, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, reset_queries, transaction
 from django.db.models import DateTimeField, F, JSONField, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
@@ -27,16 +27,29 @@ from .aliases import normalize_path
 from .article import article_of, articles_paused, store_articles
 from .attachment_import import AttachmentImporter, BatchAttachments
 from .cache import bump_content_version
+from .import_runs import Progress, fail_abandoned
 from .legacy.dump import DumpError, LegacyAlias, LegacyPost, count_dump, file_checksum, iter_dump
 from .legacy.prepare import Prepared, Unchanged, ordered_map, prepare
 from .links import resolvable
-from .models import Alias, Attachment, Category, ImportRun, Post, Revision, TaggedPost
+from .models import Alias, Attachment, Category, ImportRun, Post, PostAction, Revision, TaggedPost
 from .related import digests_paused, refresh_tag_digests
 from .rendering import Rendered, render, summarize
 
 BATCH_SIZE = 200
 ROWS_PER_STATEMENT = 500
 PAGE_ID_PATH = re.compile(r"^/\d+$")
+AUDIT_FIELDS = (
+    "post",
+    "post_title",
+    "user",
+    "action",
+    "from_state",
+    "to_state",
+    "revision",
+    "comment",
+    "created",
+    "import_run",
+)
 ANALYZE_FROM = 1000  # posts written in one run
 SEARCH_INDEXES = ("posts_post_search_vector", "posts_post_search_title")  # posts/migrations/0004_search.py
 ANALYZED_TABLES = ("posts_post", "posts_post_categories", "posts_taggedpost", "taggit_tag", "posts_alias")
@@ -52,6 +65,7 @@ class ImportReport:
     dry_run: bool = False
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    revived: list[str] = field(default_factory=list)  # deleted in the CMS, brought back by --force
     unchanged: list[str] = field(default_factory=list)
     conflicts: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
@@ -74,6 +88,9 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.failed and not self.aborted
 
+    def files_done(self) -> int:
+        return sum(map(len, (self.created, self.updated, self.unchanged, self.conflicts, self.failed)))
+
     def fail(self, error: DumpError) -> None:
         self.failed.append(
             {
@@ -92,6 +109,7 @@ class ImportReport:
             "unchanged": len(self.unchanged),
             "conflicts": len(self.conflicts),
             "failed": len(self.failed),
+            "revived": len(self.revived),
             "aliases": self.aliases_created,
             "attachments": self.attachments_registered,
             "attachments stored": self.attachments_stored,
@@ -115,49 +133,67 @@ def import_dump(
     batch_size: int = BATCH_SIZE,
     workers: int | None = None,
     name: str | None = None,
+    run: ImportRun | None = None,
 ) -> ImportReport:
     """Import a dump (directory, .zip or .tar.gz of .md files) and record the run, under `name`
-    if given (an uploaded file's own name rather than where it was saved).
+    if given (an uploaded file's own name rather than where it was saved), in `run` if given
+    (one the admin queued), else in a new ImportRun.
 
     `dry_run` does all the work inside a transaction that is rolled back and copies no file;
     `strict` writes nothing at all when any file fails; `force` overwrites posts edited in the
-    CMS since their last import. Files after the first batch are parsed and rendered in
-    `workers` processes (default: one per CPU).
+    CMS since their last import, and brings back posts deleted there. Files after the first
+    batch are parsed and rendered in `workers` processes (default: one per CPU). The run's
+    progress and heartbeat are written as it goes; whatever stops it, it ends finished.
     """
     workers = (os.cpu_count() or 1) if workers is None else workers
-    report = ImportReport(source=name or str(source), dry_run=dry_run)
-    run = ImportRun.objects.create(source=report.source, dry_run=dry_run, forced=force, strict=strict, user=user)
+    fail_abandoned()
+    if run is None:
+        run = ImportRun.objects.create(
+            source=name or str(source), dry_run=dry_run, forced=force, strict=strict, user=user
+        )
+    report = ImportReport(source=run.source, dry_run=run.dry_run)
     report.run_id = run.pk
-    loader = Loader(report, attachments_dir=attachments_dir, force=force, user=user, store_files=not dry_run)
+    upkeep_owed = _interrupted_before(run)
+    loader = Loader(report, attachments_dir=attachments_dir, force=force, user=user, store_files=not dry_run, run=run)
     all_or_nothing = dry_run or strict
+    tracker = Progress(run)
     try:
         files = iter_dump(source)
+        tracker.start(count_dump(source))
         if progress:
-            files = tqdm(files, total=count_dump(source), unit=" files", desc="Importing")
+            files = tqdm(files, total=tracker.total, unit=" files", desc="Importing")
         with transaction.atomic() if all_or_nothing else nullcontext(), digests_paused(), articles_paused():
-            loader.load(files, batch_size, workers)
+            loader.load(files, batch_size, workers, after_batch=lambda: tracker.beat(report.files_done()))
             loader.check_links()
             if all_or_nothing and (dry_run or not report.ok):
                 transaction.set_rollback(True)
                 loader.attachments.discard_stored_files()
     except DumpError as error:
         report.aborted = str(error)
+    except BaseException as error:
+        report.aborted = f"the import stopped on an unexpected error: {error!r}"
+        raise
     finally:
         # Whatever stopped the run, the batches written so far (each committed on its own unless
         # all or nothing) are seen at once.
         rolled_back = dry_run or (strict and not report.ok)
-        if not rolled_back and (report.created or report.updated or any(report.counts())):
+        wrote = report.created or report.updated or any(report.counts())
+        if not rolled_back and (wrote or upkeep_owed):
             _after_bulk_write(
                 large=len(report.created) + len(report.updated) >= ANALYZE_FROM,
                 stored_attachments=loader.attachments.stored_ids,
             )
-    if strict and report.failed:
-        report.aborted = report.aborted or f"--strict: {len(report.failed)} file(s) failed, nothing was written"
-    run.finished = timezone.now()
-    run.succeeded = report.ok
-    run.report = report.to_dict()
-    run.save()
+        if strict and report.failed:
+            report.aborted = report.aborted or f"--strict: {len(report.failed)} file(s) failed, nothing was written"
+        tracker.finish(report.files_done(), report.ok, report.to_dict())
     return report
+
+
+def _interrupted_before(run: ImportRun) -> bool:
+    """Whether the import before this one stopped before its end (killed): what it left undone
+    after its batches (tag digests, articles, the cache version) is then done by this run."""
+    previous = ImportRun.objects.filter(dry_run=False, pk__lt=run.pk).order_by("-pk").first()
+    return previous is not None and "summary" not in previous.report
 
 
 def _after_bulk_write(*, large: bool, stored_attachments: list[int]) -> None:
@@ -187,8 +223,9 @@ def _after_bulk_write(*, large: bool, stored_attachments: list[int]) -> None:
 class Loader:
     """Writes parsed posts, remembering what this run has claimed (slugs, ids, aliases)."""
 
-    def __init__(self, report: ImportReport, *, attachments_dir, force: bool, user, store_files: bool):
+    def __init__(self, report: ImportReport, *, attachments_dir, force: bool, user, store_files: bool, run: ImportRun):
         self.report = report
+        self.run = run
         self.attachments = AttachmentImporter(report, attachments_dir, store_files=store_files)
         self.force = force
         self.user = user
@@ -202,28 +239,33 @@ class Loader:
 
     # -- batches ---------------------------------------------------------------------------
 
-    def load(self, files: Iterable, batch_size: int, workers: int) -> None:
+    def load(self, files: Iterable, batch_size: int, workers: int, after_batch: Callable = lambda: None) -> None:
         for batch in _batched(self._prepared(files, batch_size, workers), batch_size):
-            reset_queries()  # with DEBUG on, Django would keep every query of the run in memory
-            counts = self.report.counts()
-            try:
-                with transaction.atomic():
-                    self._load_batch(batch)
-            except IntegrityError:
-                # A row clashed with one written concurrently: retry file by file so only the
-                # clashing file fails. What the rolled-back batch created is gone.
-                self.report.restore(counts)
-                self.categories.clear()
-                self.tags.clear()
-                for item in batch:
+            self._load_retrying(batch)
+            after_batch()
+
+    def _load_retrying(self, batch: list) -> None:
+        reset_queries()  # with DEBUG on, Django would keep every query of the run in memory
+        counts = self.report.counts()
+        try:
+            with transaction.atomic():
+                self._load_batch(batch)
+        except (IntegrityError, DataError):
+            # A row clashed with one written concurrently, or a value did not fit: retry file
+            # by file so only that file fails. What the rolled-back batch created is gone.
+            self.report.restore(counts)
+            self.categories.clear()
+            self.category_names.clear()
+            self.tags.clear()
+            for item in batch:
+                self._forget(item)
+            for item in batch:
+                try:
+                    with transaction.atomic():
+                        self._load_batch([item])
+                except (IntegrityError, DataError) as error:
                     self._forget(item)
-                for item in batch:
-                    try:
-                        with transaction.atomic():
-                            self._load_batch([item])
-                    except IntegrityError as error:
-                        self._forget(item)
-                        self.report.fail(DumpError(_name(item), f"could not be written: {error}"))
+                    self.report.fail(DumpError(_name(item), f"could not be written: {error}"))
 
     def _prepared(self, files: Iterable, batch_size: int, workers: int) -> Iterator[Prepared | Unchanged]:
         for result in ordered_map(prepare, self._jobs(files, batch_size), workers=workers, inline=batch_size):
@@ -285,8 +327,7 @@ class Loader:
                 changed.append((post, legacy))
         if new:
             self._create(new, rendered)
-        for post, legacy in changed:
-            self._update(post, legacy, rendered[legacy.slug])
+        self._audit([self._update(post, legacy, rendered[legacy.slug]) for post, legacy in changed])
 
     def _keep(self, item: Unchanged) -> None:
         """An unchanged file still claims its slug and id, so a later duplicate in the dump fails."""
@@ -356,7 +397,7 @@ class Loader:
             if self.claimed_aliases.get(normalize_path(alias.path)) == legacy.slug:
                 del self.claimed_aliases[normalize_path(alias.path)]
         self.links.pop(legacy.slug, None)
-        for bucket in (self.report.created, self.report.updated, self.report.unchanged):
+        for bucket in (self.report.created, self.report.updated, self.report.revived, self.report.unchanged):
             if legacy.slug in bucket:
                 bucket.remove(legacy.slug)
 
@@ -418,10 +459,20 @@ class Loader:
         self._set_categories_and_tags([(by_slug[legacy.slug], legacy) for legacy in batch], replace=False)
         self._add_aliases([(by_slug[legacy.slug], legacy) for legacy in batch])
         self._link_attachments(attachments, [(by_slug[legacy.slug], legacy) for legacy in batch])
+        revisions = dict(created.values_list("pk", "latest_revision_id"))
+        self._audit(
+            [
+                (post, revisions[post.pk], PostAction.Action.CREATE, "", f"Imported from {legacy.name}")
+                for legacy in batch
+                for post in [by_slug[legacy.slug]]
+            ]
+        )
         self.report.created.extend(legacy.slug for legacy in batch)
 
-    def _update(self, post: Post, legacy: LegacyPost, prepared: Rendered | None) -> None:
+    def _update(self, post: Post, legacy: LegacyPost, prepared: Rendered | None) -> tuple:
+        """Write the file over its post; the audit row to log it."""
         attachments = self.attachments.for_posts([legacy])
+        was = post.status
         result = self._render(legacy, prepared, attachments)
         self.links[legacy.slug] = set(result.links)
         old_slug = post.slug
@@ -455,6 +506,22 @@ class Loader:
         self._link_attachments(attachments, [(post, legacy)])
         store_articles([post.pk])
         self.report.updated.append(post.slug)
+        if was == Post.Status.DELETED:
+            self.report.revived.append(post.slug)
+            comment = f"Deleted in the CMS, brought back by a forced import of {legacy.name}"
+            return post, revision.pk, PostAction.Action.UNDELETE, was, comment
+        return post, revision.pk, PostAction.Action.EDIT, was, f"Imported from {legacy.name}"
+
+    def _audit(self, moves: list[tuple]) -> None:
+        """One audit row per post written, as rows in one statement: (post, revision id, action,
+        the state it was in, comment), by the run's user, naming the run."""
+        created = connection.ops.adapt_datetimefield_value(timezone.now())
+        user_id = self.user.pk if self.user else None
+        rows = [
+            (post.pk, post.title, user_id, str(action), was, post.status, revision_id, comment, created, self.run.pk)
+            for post, revision_id, action, was, comment in moves
+        ]
+        _insert_rows(PostAction, AUDIT_FIELDS, rows, skip_existing=False)
 
     def _render(self, legacy: LegacyPost, prepared: Rendered | None, attachments: BatchAttachments) -> Rendered:
         """The body as rendered by a worker, unless it must point at our stored attachments."""
@@ -489,7 +556,7 @@ class Loader:
             author=self.user,
             created=when,
             source=Revision.Source.IMPORT,
-            message=f"Imported from {legacy.name}",
+            message=f"Imported from {legacy.name}"[:500],
         )
 
     def _set_categories_and_tags(self, pairs: list[tuple[Post, LegacyPost]], *, replace: bool) -> None:

@@ -3,6 +3,7 @@
 import hashlib
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -335,6 +336,14 @@ class PostAction(models.Model):
     revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     comment = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
+    import_run = models.ForeignKey(
+        "ImportRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="actions",
+        help_text="the import that did it",
+    )
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -440,8 +449,32 @@ class Attachment(models.Model):
         return self.file.url if self.file else self.legacy_url
 
 
+SUMMARY_ORDER = [
+    "created", "updated", "unchanged", "conflicts", "failed", "revived", "aliases", "attachments",
+    "attachments stored", "attachments refused", "broken links",
+]  # fmt: skip
+
+
+class ImportRunQuerySet(models.QuerySet):
+    def abandoned(self, now=None):
+        """Runs a process started and stopped giving signs of life without finishing (killed)."""
+        stale = (now or timezone.now()) - timedelta(seconds=settings.VDWIKI_IMPORT_STALE_AFTER)
+        return self.filter(finished__isnull=True, heartbeat__lt=stale)
+
+
 class ImportRun(models.Model):
-    """One run of the legacy importer and its report."""
+    """One run of the legacy importer, its progress while it runs and its report.
+
+    The process doing it (the command, or the task worker for the admin's imports) writes
+    `heartbeat` with its progress; a run whose heartbeat is older than
+    VDWIKI_IMPORT_STALE_AFTER seconds has lost its process and is failed (`fail_abandoned`).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Waiting for the import worker"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Done, with failures"
 
     source = models.CharField(max_length=1000)
     started = models.DateTimeField(default=timezone.now)
@@ -452,12 +485,32 @@ class ImportRun(models.Model):
     succeeded = models.BooleanField(default=False)
     report = models.JSONField(default=dict, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    heartbeat = models.DateTimeField(null=True, blank=True, help_text="last sign of life of the process doing it")
+    files_done = models.PositiveIntegerField(default=0)
+    files_total = models.PositiveIntegerField(null=True, blank=True, help_text="unknown until counted")
+
+    objects = ImportRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started"]
 
     def __str__(self):
         return f"Import of {self.source} at {self.started:%Y-%m-%d %H:%M}"
+
+    def summary_text(self) -> str:
+        """The report's counts in the importer's order (a PostgreSQL jsonb keeps keys its own way)."""
+        summary = self.report.get("summary", {})
+        keys = sorted(summary, key=lambda key: SUMMARY_ORDER.index(key) if key in SUMMARY_ORDER else len(SUMMARY_ORDER))
+        return ", ".join(f"{summary[key]} {key}" for key in keys)
+
+    @property
+    def state(self) -> "ImportRun.State":
+        if self.finished:
+            return self.State.SUCCEEDED if self.succeeded else self.State.FAILED
+        if self.heartbeat is None:
+            return self.State.QUEUED
+        stale = timezone.now() - timedelta(seconds=settings.VDWIKI_IMPORT_STALE_AFTER)
+        return self.State.FAILED if self.heartbeat < stale else self.State.RUNNING
 
 
 def render_body(markdown: str) -> Rendered:

@@ -16,7 +16,7 @@ from posts import importer, workflow
 from posts.aliases import normalize_path
 from posts.cache import VERSION_KEY, content_version
 from posts.importer import import_dump
-from posts.models import Alias, Attachment, Category, ImportRun, Post, Revision, TaggedPost
+from posts.models import Alias, Attachment, Category, ImportRun, Post, PostAction, Revision, TaggedPost
 
 from .conftest import CORPUS_FILES, CORPUS_SEED
 
@@ -460,7 +460,7 @@ def test_import_runs_are_listed_in_the_admin_with_their_summary(dump, admin_clie
     listing = admin_client.get("/admin/posts/importrun/").content.decode()
     detail = admin_client.get(f"/admin/posts/importrun/{run.pk}/change/").content.decode()
 
-    assert "created 1" in listing
+    assert "1 created, 0 updated, 0 unchanged" in listing
     assert "&quot;created&quot;: [" in detail and "a-post" in detail
 
 
@@ -575,3 +575,89 @@ def test_attachments_stored_for_unchanged_posts_make_cached_pages_stale(dump, tm
 
     assert len(report.unchanged) == 1 and report.attachments_stored == 1
     assert cache.get(VERSION_KEY) > version  # the page now shows our copy of the image
+
+
+def test_a_slug_held_by_a_post_with_another_tiki_page_id_is_refused_and_that_post_left_alone(dump):
+    write(dump, "first.md", post_file("shared", title="First", tiki_page_id=1))
+    import_dump(dump)
+    (dump / "first.md").unlink()
+    write(dump, "second.md", post_file("shared", title="Second", tiki_page_id=2))
+    before = db_state()
+
+    report = import_dump(dump)
+
+    assert report.failed == [
+        {
+            "file": "second.md",
+            "field": "slug",
+            "line": None,
+            "column": None,
+            "message": "second.md, field 'slug': slug 'shared' belongs to another post (tiki_page_id 1)",
+        }
+    ]
+    assert db_state() == before
+
+
+def test_a_post_deleted_in_the_cms_stays_deleted_unless_forced(dump, admin_user, client):
+    path = write(dump, "a.md", post_file(body="Imported."))
+    import_dump(dump)
+    workflow.delete(Post.objects.get(), by=admin_user)
+    path.write_text(post_file(body="Imported again."))
+    before = db_state()
+
+    report = import_dump(dump)
+
+    assert report.conflicts == [{"file": "a.md", "slug": "a-post", "reason": "deleted in the CMS"}]
+    assert report.revived == []
+    assert db_state() == before
+    assert client.get("/posts/a-post/").status_code == 410
+
+
+def test_a_forced_import_that_revives_a_deleted_post_lists_it_and_logs_who_did_it(dump, admin_user, client):
+    path = write(dump, "a.md", post_file(body="Imported."))
+    write(dump, "b.md", post_file("b-post", body="Left as it was."))
+    import_dump(dump)
+    workflow.delete(Post.objects.get(slug="a-post"), by=admin_user)
+    path.write_text(post_file(body="Imported again."))
+    out = io.StringIO()
+
+    call_command("import_dump", str(dump), "--force", "--user", admin_user.username, stdout=out)
+
+    assert "revived: a-post (deleted in the CMS; --force brought it back)" in out.getvalue()
+    run = ImportRun.objects.latest("pk")
+    assert (run.report["revived"], run.report["summary"]["revived"]) == (["a-post"], 1)
+    action = PostAction.objects.get(import_run=run)
+    post = Post.objects.get(slug="a-post")
+    assert (action.post, action.user, action.action) == (post, admin_user, PostAction.Action.UNDELETE)
+    assert (action.from_state, action.to_state, action.revision) == ("deleted", "published", post.latest_revision)
+    assert action.comment == "Deleted in the CMS, brought back by a forced import of a.md"
+    assert client.get("/posts/a-post/").status_code == 200
+
+
+def test_every_post_an_import_creates_or_changes_has_an_audit_row_naming_its_run(dump):
+    path = write(dump, "a.md", post_file(body="First words."))
+    write(dump, "b.md", post_file("b-post"))
+    call_command("import_dump", str(dump), stdout=io.StringIO())
+    first = ImportRun.objects.get()
+    path.write_text(post_file(body="Second words."))
+    call_command("import_dump", str(dump), stdout=io.StringIO())
+    second = ImportRun.objects.latest("pk")
+
+    logged = PostAction.objects.order_by("pk").values_list(
+        "post__slug", "action", "from_state", "to_state", "user", "import_run", "comment"
+    )
+    assert list(logged) == [
+        ("a-post", "create", "", "published", None, first.pk, "Imported from a.md"),
+        ("b-post", "create", "", "published", None, first.pk, "Imported from b.md"),
+        ("a-post", "edit", "published", "published", None, second.pk, "Imported from a.md"),
+    ]
+    revisions = PostAction.objects.values_list("revision", flat=True)
+    assert set(revisions) == set(Revision.objects.values_list("pk", flat=True))
+
+
+def test_the_command_refuses_a_user_that_does_not_exist(dump):
+    write(dump, "a.md", post_file())
+
+    with pytest.raises(CommandError, match="--user nobody: no such user"):
+        call_command("import_dump", str(dump), "--user", "nobody", stdout=io.StringIO())
+    assert not Post.objects.exists()

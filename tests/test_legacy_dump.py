@@ -789,3 +789,60 @@ def test_a_corrupt_tar_gz_is_an_error(tmp_path):
         list(iter_dump(tmp_path / "truncated.tar.gz"))
     with pytest.raises(DumpError, match="not gzip-compressed"):
         iter_dump(tmp_path / "plain.tar.gz")
+
+
+HOSTILE_FRONT_MATTER = {
+    "JSON nested 5,000 deep": ('{"title": "x", "date": "2024-01-01", "deep": ' + "[" * 5000 + "]" * 5000 + "}", "deep"),
+    "YAML nested 5,000 deep": ("---\ntitle: x\ndeep: " + "[" * 5000 + "]" * 5000 + "\n---", "deep"),
+    "YAML block lists nested 3,000 deep": ("---\ntitle: x\ndeep:\n  " + "- " * 3000 + "x\n---", "deep"),
+    "TOML nested 5,000 deep": ('+++\ntitle = "x"\ndeep = ' + "[" * 5000 + "]" * 5000 + "\n+++", "deep"),
+    "a YAML alias of itself": ("---\nx: &a [*a]\n---", "x"),
+    "a YAML merge key": ('---\nbase: &b {title: "x"}\npost:\n  <<: *b\n---', "base"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_FRONT_MATTER, ids=list(HOSTILE_FRONT_MATTER))
+def test_hostile_front_matter_is_an_error_of_its_field_not_a_recursion(case):
+    text, field = HOSTILE_FRONT_MATTER[case]
+
+    error = error_for(text + "\n\nBody\n")
+
+    assert (error.name, error.field) == ("foo.md", field)
+    assert error.line is not None
+    assert "nested more than 32 levels deep" in error.message or "anchors and aliases" in error.message
+
+
+def test_nesting_up_to_the_limit_and_brackets_inside_strings_and_comments_are_accepted():
+    deep = "[" * 31 + "1" + "]" * 31
+    assert post(minimal(title="[[[[" * 20, x=json.loads(deep))).title == "[[[[" * 20
+    toml = f'+++\ntitle = "{"[" * 40}"\n# {"{" * 40}\ndate = 2024-01-01\nx = {deep}\n+++\n\nBody\n'
+    assert parse_post("t.md", toml.encode()).title == "[" * 40
+
+
+VALUES_NO_COLUMN_STORES = {
+    "a date that does not exist": ("---\ntitle: x\ndate: 2024-02-30\n---", "date", "line 3"),
+    "an integer YAML cannot make": ("---\ntitle: x\nn: !!int abc\n---", "n", "line 3"),
+    "a 5,000-digit JSON number": ('{"title": "x", "date": "2024-01-01", "n": ' + "1" * 5000 + "}", None, "line 1"),
+    "a NUL in the title": ('{"title": "a\\u0000b", "date": "2024-01-01"}', "title", "contains a NUL character"),
+    "a lone surrogate in a tag": ('{"title": "x", "date": "2024-01-01", "tags": ["\\ud800"]}', "tags", "U+D800"),
+    "a lone surrogate in a key": ('{"title": "x", "date": "2024-01-01", "\\udfff": 1}', "\udfff", "U+DFFF"),
+    "a title over 500 characters": (json.dumps(minimal(title="t" * 501)), "title", "longer than 500"),
+    "a tag over 100 characters": (json.dumps(minimal(tags=["t" * 101])), "tags", "longer than 100"),
+    "a category whose slug is over 200": (json.dumps(minimal(categories=["\ufdfa" * 20])), "categories", "its slug"),
+    "an alias over 1,000 characters": (json.dumps(minimal(aliases=["/" + "a" * 1000])), "aliases", "1000"),
+    "a page id over 2**31 - 1": (json.dumps(minimal(tiki_page_id=2**31)), "tiki_page_id", "up to 2147483647"),
+    "a date out of range in UTC": (json.dumps(minimal(date="0001-01-01T00:00:00+01:00")), "date", "out of range"),
+}
+
+
+@pytest.mark.parametrize("case", VALUES_NO_COLUMN_STORES, ids=list(VALUES_NO_COLUMN_STORES))
+def test_values_the_database_could_not_store_are_errors_of_their_field(case):
+    text, field, said = VALUES_NO_COLUMN_STORES[case]
+
+    error = error_for(text + "\n\nBody\n")
+
+    assert error.field == field and said in str(error), str(error)
+
+
+def test_not_a_number_in_unmodelled_metadata_is_kept_as_text():
+    assert post(minimal(ratio=float("nan"), top=float("inf"))).extra == {"ratio": "nan", "top": "inf"}

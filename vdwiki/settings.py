@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "taggit",
     "markdownx",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "posts",
 ]
 
@@ -195,6 +197,11 @@ VDWIKI_PREVIEW_MAX_AGE = int(float(os.environ.get("DJANGO_PREVIEW_LINK_DAYS", "7
 VDWIKI_MAX_BODY_CHARS = int(os.environ.get("DJANGO_MAX_BODY_CHARS", "200000"))
 VDWIKI_MAX_HTML_DEPTH = int(os.environ.get("DJANGO_MAX_HTML_DEPTH", "100"))
 VDWIKI_MAX_TAGS = int(os.environ.get("DJANGO_MAX_TAGS", "200"))
+
+# An import whose process gave no sign of life for this long was killed: it is marked failed.
+VDWIKI_IMPORT_STALE_AFTER = int(os.environ.get("DJANGO_IMPORT_STALE_AFTER", "300"))
+# The admin's imports run as tasks (posts/tasks.py), done by `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Where the site is reached from outside, for the links in e-mail.
 VDWIKI_SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
 

@@ -5,6 +5,7 @@ that says which file, field, line and column is wrong. Nothing touches the datab
 """
 
 import hashlib
+import math
 import os
 import re
 import stat
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 
 import ftfy
 from django.core.validators import slug_unicode_re
+from django.utils.text import slugify
 
 from posts.aliases import hidden_address, normalize_path
 from posts.legacy.attachments import find_attachment_urls
@@ -27,6 +29,11 @@ from posts.legacy.frontmatter import FrontMatterError, parse_front_matter
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
 MAX_SLUG_LENGTH = 255
+# The columns' sizes (posts/models.py, taggit): what does not fit is refused here, not by the database.
+MAX_TITLE_LENGTH = 500
+MAX_LABEL_LENGTH = {"categories": 200, "tags": 100}
+MAX_PATH_LENGTH = 1000
+MAX_PAGE_ID = 2**31 - 1
 
 MODELLED_FIELDS = frozenset(
     {"title", "slug", "aliases", "tiki_page_id", "date", "lastmod", "categories", "tags", "draft"}
@@ -120,13 +127,21 @@ def iter_dump(source: Path | str, *, max_file_size: int = MAX_FILE_SIZE) -> Iter
 
 
 def count_dump(source: Path | str) -> int | None:
-    """How many `.md` files a directory or zip holds (for a progress bar); None for a tar.gz."""
+    """How many `.md` files a dump holds (for its progress), None if that cannot be told; a
+    tar.gz is read through once for it."""
     path = Path(source)
     if path.is_dir():
         return sum(1 for _ in _walk(path))
-    if path.name.lower().endswith(".zip"):
+    name = path.name.lower()
+    if name.endswith(".zip"):
         with _open_zip(path) as archive:
             return sum(1 for name in archive.namelist() if _is_markdown(_clean_name(name)))
+    if name.endswith((".tar.gz", ".tgz")):
+        try:
+            with tarfile.open(path, mode="r|gz") as archive:
+                return sum(1 for member in archive if not member.isdir() and _is_markdown(_clean_name(member.name)))
+        except (tarfile.TarError, EOFError, OSError, zlib.error):
+            return None
     return None
 
 
@@ -287,7 +302,7 @@ def parse_post(name: str, data: bytes) -> LegacyPost:
     try:
         metadata, body, _body_line = parse_front_matter(text)
     except FrontMatterError as error:
-        raise DumpError(name, error.message, line=error.line, column=error.column) from None
+        raise DumpError(name, error.message, field=error.field, line=error.line, column=error.column) from None
     try:
         return _build_post(name, data, metadata, repair_mojibake(body))
     except _FieldError as error:
@@ -310,6 +325,9 @@ def _decode(name: str, data: bytes) -> str:
 
 
 def _build_post(name: str, data: bytes, metadata: dict[str, Any], body: str) -> LegacyPost:
+    for key, value in metadata.items():
+        _check_text(str(key), key)
+        _check_text(str(key), value)
     title = _title(metadata.get("title"))
     slug = _slug(metadata.get("slug"), name)
     lastmod = _date("lastmod", metadata.get("lastmod"))
@@ -330,7 +348,7 @@ def _build_post(name: str, data: bytes, metadata: dict[str, Any], body: str) -> 
         tags=_labels("tags", metadata.get("tags")),
         draft=_draft(metadata.get("draft", False)),
         extra={str(key): _jsonable(value) for key, value in metadata.items() if key not in MODELLED_FIELDS},
-        attachment_urls=tuple(find_attachment_urls(body)),
+        attachment_urls=_attachment_urls(body),
         checksum=file_checksum(name, data),
     )
 
@@ -340,7 +358,37 @@ def _title(value: Any) -> str:
         raise _FieldError("title", "missing title")
     if not isinstance(value, str):
         raise _FieldError("title", f"must be a string, not {type(value).__name__}")
-    return repair_mojibake(value.strip())
+    title = repair_mojibake(value.strip())
+    if len(title) > MAX_TITLE_LENGTH:
+        raise _FieldError("title", f"longer than {MAX_TITLE_LENGTH} characters ({len(title):,})")
+    return title
+
+
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_text(field: str, value: Any) -> None:
+    """No NUL and no lone surrogate (JSON's `\\u0000`, `\\ud800`) in any string, key or value:
+    no database column stores them."""
+    if isinstance(value, str):
+        if found := _NOT_TEXT.search(value):
+            what = "a NUL character" if found[0] == "\x00" else f"a lone surrogate (U+{ord(found[0]):04X})"
+            raise _FieldError(field, f"contains {what}, which is not text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(field, key)
+            _check_text(field, item)
+    elif isinstance(value, list | tuple | set):
+        for item in value:
+            _check_text(field, item)
+
+
+def _attachment_urls(body: str) -> tuple[str, ...]:
+    urls = tuple(find_attachment_urls(body))
+    for url in urls:
+        if len(url) > MAX_PATH_LENGTH:
+            raise _FieldError("body", f"an attachment address is longer than {MAX_PATH_LENGTH} characters: {url[:60]}…")
+    return urls
 
 
 def _slug(value: Any, name: str) -> str:
@@ -364,8 +412,8 @@ def _page_id(value: Any) -> int | None:
         return None
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise _FieldError("tiki_page_id", f"{value!r} is not a positive integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_PAGE_ID:
+        raise _FieldError("tiki_page_id", f"{value!r} is not a positive integer up to {MAX_PAGE_ID}")
     return value
 
 
@@ -385,7 +433,12 @@ def _date(field: str, value: Any) -> datetime | None:
         moment = None
     if moment is None:
         raise _FieldError(field, f"{value!r} is not a date (expected YYYY-MM-DD or ISO 8601)")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise _FieldError(field, f"{value!r} is out of range in UTC") from None
+    return moment
 
 
 def _draft(value: Any) -> bool:
@@ -412,6 +465,10 @@ def _labels(field: str, value: Any) -> tuple[str, ...]:
     labels: dict[str, str] = {}
     for item in _strings(field, value):
         label = " ".join(repair_mojibake(item).split())
+        limit = MAX_LABEL_LENGTH[field]
+        # Only outside ASCII can a slug be longer than its name (NFKC makes "ﷺ" 18 letters).
+        if len(label) > limit or (not label.isascii() and len(slugify(label, allow_unicode=True)) > limit):
+            raise _FieldError(field, f"{label[:60]!r}… is longer than {limit} characters, or its slug is")
         if label:
             labels.setdefault(label.casefold(), label)
     return tuple(labels.values())
@@ -449,8 +506,11 @@ def _alias_path(alias: str) -> str:
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             raise _FieldError("aliases", f"{alias!r} is neither a path starting with '/' nor a full URL")
         alias = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if normalize_path(alias) == "/":
+    path = normalize_path(alias)
+    if path == "/":
         raise _FieldError("aliases", f"{alias!r} would redirect the home page")
+    if len(path) > MAX_PATH_LENGTH:
+        raise _FieldError("aliases", f"{alias[:60]!r}… is longer than {MAX_PATH_LENGTH} characters")
     return alias
 
 
@@ -495,6 +555,8 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(item) for item in value]
     if isinstance(value, date | time):
         return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # NaN and infinities, which JSON has no number for
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
