@@ -1,16 +1,13 @@
-import importlib
 import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connection
-from django.db.migrations.loader import MigrationLoader
 
 from posts import scheduling
 
+from .factories import make_role_groups
 from .server import Server, running_server
 
 CORPUS = Path(os.environ.get("VDWIKI_CORPUS", Path(settings.BASE_DIR).parent / "shared" / "corpus"))
@@ -82,12 +79,8 @@ def media_root(tmp_path, settings):
 
 @pytest.fixture
 def roles():
-    """The role groups, as migrations 0002 and 0007 make them. A transactional test's flush keeps
-    what post_migrate makes (permissions) but not what data migrations made: made again then."""
-    if not Group.objects.filter(name="Admin").exists():
-        state = MigrationLoader(connection).project_state(("posts", "0007_workflow"))
-        importlib.import_module("posts.migrations.0002_roles").create_roles(state.apps, None)
-        importlib.import_module("posts.migrations.0007_workflow").grant_audit_log(state.apps, None)
+    """The role groups, as the migrations make them."""
+    make_role_groups()
 
 
 CHROMIUM = "/usr/bin/chromium"

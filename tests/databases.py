@@ -7,19 +7,17 @@ or a database of its own (PostgreSQL), and points the tests' own connection at i
 """
 
 import hashlib
-import importlib
 import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import psycopg
 from django.apps import apps
-from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.migrations.loader import MigrationLoader
 from taggit.models import Tag
 
 from posts.models import Alias, Attachment, Category, ImportRun, Post, PostAction, Revision, TagDigest, TaggedPost
+from tests.factories import make_role_groups
 
 
 class SharedDatabase:
@@ -54,10 +52,7 @@ class SharedDatabase:
                 server.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
                 server.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.test_name}"')
         self.settings["NAME"] = self.name
-        if not Group.objects.filter(name="Admin").exists():  # a transactional test's flush removed them
-            state = MigrationLoader(connection).project_state(("posts", "0007_workflow"))
-            importlib.import_module("posts.migrations.0002_roles").create_roles(state.apps, None)
-            importlib.import_module("posts.migrations.0007_workflow").grant_audit_log(state.apps, None)
+        make_role_groups()
 
     def close(self) -> None:
         connection.close()

@@ -12,6 +12,7 @@ import time_machine
 from axes.models import AccessAttempt
 from bs4 import BeautifulSoup
 from django.conf import settings
+from django.test import Client
 from django.utils import timezone
 
 from .factories import PASSWORD, make_user
@@ -83,13 +84,22 @@ def test_the_lock_lifts_after_the_cool_off(client, ada):
     assert logged_in(client)
 
 
-def test_an_admin_unlocks_a_locked_user_in_the_admin(client, ada, admin_client):
+@pytest.fixture
+def admin_role_client(db):
+    """A user of the Admin role (not a superuser): the role holds the unlocking permissions."""
+    admin_role = Client()
+    admin_role.force_login(make_user("Admin", "grace"))
+    return admin_role
+
+
+def test_an_admin_unlocks_a_locked_user_in_the_admin(client, ada, admin_role_client):
     for _ in range(30):
         log_in(client, "wrong")
     attempt = AccessAttempt.objects.get(username="ada")
     assert attempt.ip_address == "203.0.113.7" and attempt.failures_since_start == 30
 
-    response = admin_client.post(
+    assert "ada" in admin_role_client.get("/admin/axes/accessattempt/").content.decode()
+    response = admin_role_client.post(
         "/admin/axes/accessattempt/", {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"}
     )
 
