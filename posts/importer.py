@@ -44,7 +44,9 @@ AUDIT_FIELDS = (
     "user",
     "action",
     "from_state",
+    "from_pending",
     "to_state",
+    "to_pending",
     "revision",
     "comment",
     "created",
@@ -462,7 +464,7 @@ class Loader:
         revisions = dict(created.values_list("pk", "latest_revision_id"))
         self._audit(
             [
-                (post, revisions[post.pk], PostAction.Action.CREATE, "", f"Imported from {legacy.name}")
+                (post, revisions[post.pk], PostAction.Action.CREATE, ("", ""), f"Imported from {legacy.name}")
                 for legacy in batch
                 for post in [by_slug[legacy.slug]]
             ]
@@ -472,7 +474,7 @@ class Loader:
     def _update(self, post: Post, legacy: LegacyPost, prepared: Rendered | None) -> tuple:
         """Write the file over its post; the audit row to log it."""
         attachments = self.attachments.for_posts([legacy])
-        was = post.status
+        was = (post.status, post.pending_status)
         result = self._render(legacy, prepared, attachments)
         self.links[legacy.slug] = set(result.links)
         old_slug = post.slug
@@ -506,7 +508,7 @@ class Loader:
         self._link_attachments(attachments, [(post, legacy)])
         store_articles([post.pk])
         self.report.updated.append(post.slug)
-        if was == Post.Status.DELETED:
+        if was[0] == Post.Status.DELETED:
             self.report.revived.append(post.slug)
             comment = f"Deleted in the CMS, brought back by a forced import of {legacy.name}"
             return post, revision.pk, PostAction.Action.UNDELETE, was, comment
@@ -514,11 +516,23 @@ class Loader:
 
     def _audit(self, moves: list[tuple]) -> None:
         """One audit row per post written, as rows in one statement: (post, revision id, action,
-        the state it was in, comment), by the run's user, naming the run."""
+        the state and waiting change's state it was in, comment), by the run's user, naming the run."""
         created = connection.ops.adapt_datetimefield_value(timezone.now())
         user_id = self.user.pk if self.user else None
         rows = [
-            (post.pk, post.title, user_id, str(action), was, post.status, revision_id, comment, created, self.run.pk)
+            (
+                post.pk,
+                post.title,
+                user_id,
+                str(action),
+                *was,
+                post.status,
+                post.pending_status,
+                revision_id,
+                comment,
+                created,
+                self.run.pk,
+            )
             for post, revision_id, action, was, comment in moves
         ]
         _insert_rows(PostAction, AUDIT_FIELDS, rows, skip_existing=False)
