@@ -45,6 +45,7 @@ def hostile_bodies() -> dict[str, str]:
     return {
         "equal headings": filled("## a\n"),
         "headings, every level, toc": filled("".join(f"{'#' * level} h\n" for level in range(1, 7)), "{{< toc >}}\n"),
+        "toc shortcodes among headings": filled("{{< toc >}}\n## a\n"),
         "nesting at the depth limit": filled(nested),
         "self-closed divs at the limit": filled("x\n\n", "<div/>" * depth),
         "unclosed tags at the limit": filled("x\n\n", "<b>" * depth),

@@ -192,14 +192,9 @@ class PostAdmin(WorkflowAdmin):
         return super().get_queryset(request).visible_to(request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        """Only those who edit others' posts set a post's author; only those who publish set its
-        dates and legacy id, in every state (they order the home page and feeds at go-live)."""
-        fields = list(self.readonly_fields)
-        if not request.user.has_perm("posts.change_others_post"):
-            fields.append("author")
-        if not request.user.has_perm("posts.publish_post"):
-            fields += ["date", "lastmod", "tiki_page_id"]
-        return fields
+        """A post's own fields only for those who may set them (workflow.may_set_details)."""
+        allowed = workflow.may_set_details(request.user, obj)
+        return [*self.readonly_fields, *(name for name in workflow.DETAILS if name not in allowed)]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -239,12 +234,9 @@ class PostAdmin(WorkflowAdmin):
         if not change:
             workflow.create(by=request.user, content=form.content(), message=data["message"], post=obj)
             return
-        own_fields = [name for name in ("author", "date", "lastmod", "tiki_page_id") if name in form.changed_data]
-        if own_fields:
-            saved = Post.objects.get(pk=obj.pk)
-            for name in own_fields:
-                setattr(saved, name, getattr(obj, name))
-            saved.save(update_fields=[*own_fields, "updated"])
+        details = {name: getattr(obj, name) for name in workflow.DETAILS if name in form.changed_data}
+        if details:
+            workflow.change_details(obj, by=request.user, values=details)
         workflow.edit(obj, by=request.user, content=form.content(), based_on=data["based_on"], message=data["message"])
         obj.refresh_from_db()
 

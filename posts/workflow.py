@@ -337,6 +337,49 @@ def next_due() -> datetime | None:
 REACHED = frozenset({Status.PUBLISHED, Status.DELETED})  # a deleted post's URLs answer 410
 
 
+DETAILS = ("author", "date", "lastmod", "tiki_page_id")
+
+
+def may_set_details(user, post: Post | None) -> set[str]:
+    """The post's own fields (no revision holds them) the user may set: its dates and legacy id
+    order the home page and feeds, so those who publish; its author, those who edit others' posts,
+    and once readers see it (feeds, the page's data), those who publish."""
+    publishes = user.has_perm("posts.publish_post")
+    allowed = {"date", "lastmod", "tiki_page_id"} if publishes else set()
+    if user.has_perm("posts.change_others_post") and (publishes or post is None or post.status not in REACHED):
+        allowed.add("author")
+    return allowed
+
+
+def change_details(post: Post, *, by, values: dict) -> Post:
+    """Set the post's own fields in `values` (names from DETAILS), logged with what changed."""
+    with transaction.atomic():
+        post = _locked(post)
+        changed = {name: value for name, value in values.items() if getattr(post, name) != value}
+        refused = set(changed) - may_set_details(by, post)
+        if refused:
+            raise PermissionDenied(f"You may not set a post's {', '.join(sorted(refused))}.")
+        if not changed:
+            return post
+        lines = [
+            f"{Post._meta.get_field(name).verbose_name}: {_shown(getattr(post, name))} → {_shown(value)}"
+            for name, value in changed.items()
+        ]
+        for name, value in changed.items():
+            setattr(post, name, value)
+        post.save(update_fields=[*changed, "updated"])
+        _log(post, by, Action.EDIT, _where(post), post.latest_revision, "Changed " + "; ".join(lines))
+    return post
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return value.get_username() if hasattr(value, "get_username") else str(value)
+
+
 def may_change_links(user, post: Post) -> bool:
     """Whether the user may change the post's aliases and attachments: a moderator's move once
     readers reach the post."""

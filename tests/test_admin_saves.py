@@ -1,5 +1,6 @@
 """Saving a post in the admin as each role that may, in each state, again and again; and the
-fields only those who publish may change (a post's dates and legacy id)."""
+fields only those who publish may change (a post's dates and legacy id, a live post's author),
+each change in the audit log."""
 
 import re
 from html import unescape
@@ -8,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from posts import workflow
-from posts.models import Post
+from posts.models import Post, PostAction
 from posts.workflow import Content
 
 from .factories import make_user
@@ -154,3 +155,45 @@ def test_those_who_publish_set_a_posts_dates_and_legacy_id(role, people, client)
     assert response.status_code == 302
     post.refresh_from_db()
     assert (post.date.year, post.lastmod.day, post.tiki_page_id) == (2031, 2, 99999)
+
+
+def test_an_editor_cannot_change_the_author_readers_see_of_a_live_post(people, client):
+    post = bring_to(Status.PUBLISHED, people)
+    client.force_login(people["Editor"])
+    url = f"/admin/posts/post/{post.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="author"' not in page
+
+    response = client.post(url, {**form_of(page), "author": str(people["Editor"].pk)})
+
+    assert response.status_code == 200
+    assert "You may not set a post's author. Nothing was saved." in unescape(response.content.decode())
+    assert Post.objects.get(pk=post.pk).author == people["Author"]
+    assert not PostAction.objects.filter(post=post, user=people["Editor"]).exists()
+
+
+def test_an_editor_still_gives_a_draft_another_author(people, client):
+    post = bring_to(Status.DRAFT, people)
+    client.force_login(people["Editor"])
+    url = f"/admin/posts/post/{post.pk}/change/"
+
+    response = client.post(url, {**form_of(client.get(url).content.decode()), "author": str(people["Editor"].pk)})
+
+    assert response.status_code == 302
+    assert Post.objects.get(pk=post.pk).author == people["Editor"]
+    action = PostAction.objects.filter(post=post, user=people["Editor"]).get()
+    assert (action.action, action.comment) == ("edit", "Changed author: author → editor")
+
+
+def test_a_moderators_change_to_a_live_posts_author_and_dates_is_in_the_audit_log(people, client):
+    post = bring_to(Status.PUBLISHED, people)
+    client.force_login(people["Moderator"])
+    url = f"/admin/posts/post/{post.pk}/change/"
+    data = {**form_of(client.get(url).content.decode()), **FORGED, "author": str(people["Moderator"].pk)}
+
+    assert client.post(url, data).status_code == 302
+
+    action = PostAction.objects.filter(post=post, user=people["Moderator"], action="edit").get()
+    assert (action.action, action.from_state, action.to_state) == ("edit", Status.PUBLISHED, Status.PUBLISHED)
+    assert action.comment.startswith("Changed author: author → moderator; original date: ")
+    assert "→ 2031-01-01 08:00" in action.comment and "legacy page id: — → 99999" in action.comment

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from django.utils.encoding import iri_to_uri
 
+from posts.middleware import NUL_REFUSED
 from posts.models import Alias, Category, Post, Revision
 
 from .server import percent_encoded
@@ -77,3 +78,21 @@ def test_query_parameters_a_page_does_not_read_get_the_cached_page(server, post)
         assert server.get(f"/?utm_source={uuid.uuid4().hex}&fbclid={n}").body == home.body
         assert server.get(percent_encoded(f"/search/?utm_medium={n}&q=café")).body == searched.body
     assert "Changed behind the cache" in server.get(percent_encoded("/search/?q=café&page=1")).text
+
+
+NUL_ADDRESSES = ["/%00", "/posts/%00/", "/posts/a%00b", "/tags/%00/", "/categories/%00/feed/", "/sitemap-%00.xml",
+                 "/preview/%00/", "/tiki-index.php?page=%00", "/tiki-index.php?page_id=%00",
+                 "/search/?q=a%00b"]  # fmt: skip
+
+
+def test_an_address_holding_a_nul_character_is_refused_with_400_naming_it(server, post):
+    for url in NUL_ADDRESSES:
+        for _ in ("uncached", "cached"):
+            answer = server.get(url)
+            assert (answer.status, answer.text) == (400, NUL_REFUSED), url
+
+
+def test_addresses_with_broken_percent_encodings_or_long_answer_404_not_500(server, post):
+    for url in ["/%C3%28", "/%FF", "/%C0%AF", "/%E2%80", "/posts/%FF/", "/tags/%ED%A0%80/", "/" + "%C3%A9+" * 500]:
+        assert server.get(url).status == 404, url
+    assert server.get("/search/?q=%FF%C3%28").status == 200

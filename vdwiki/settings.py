@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "posts.cache.PageCacheMiddleware",  # first: it keeps pages with every header the others add
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    "posts.middleware.NulCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -70,11 +70,14 @@ def summarize(text: str, length: int = SUMMARY_LENGTH) -> str:
 
 
 def _insert_toc(body: str, headings: tuple[Heading, ...]) -> str:
-    if remnants.TOC_PLACEHOLDER not in body:
+    """The table of contents in place of the first `{{< toc >}}`; the others make nothing. A post
+    has one, and each copy would cost the whole list again (thousands of shortcodes over thousands
+    of headings, within the limits, took gigabytes)."""
+    placeholder = remnants.TOC_PLACEHOLDER
+    if placeholder not in body:
         return body
-    toc = _toc_html(headings)
-    body = body.replace(f"<p>{remnants.TOC_PLACEHOLDER}</p>", toc)
-    return body.replace(remnants.TOC_PLACEHOLDER, toc)
+    head, _, tail = body.replace(f"<p>{placeholder}</p>", placeholder).partition(placeholder)
+    return head + _toc_html(headings) + tail.replace(placeholder, "")
 
 
 def _toc_html(headings: tuple[Heading, ...]) -> str:
