@@ -2,7 +2,7 @@
 alias in the spellings it arrives in, asked twice (the second answer may come from the cache).
 
 The corpus is imported once for the module and committed, so the server's process sees it; the
-database is flushed afterwards, as after a transactional test.
+database is flushed afterwards, as after a transactional test, and the role groups made again.
 """
 
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ from posts.legacy.dump import parse_post
 from posts.models import Alias, Post
 
 from .conftest import CORPUS_FILES
+from .factories import make_role_groups
 from .server import percent_encoded, running_server
 
 pytestmark = pytest.mark.django_db  # the test database is set up; the module's own data is committed
@@ -60,6 +61,7 @@ def corpus(django_db_setup, django_db_blocker, tmp_path_factory) -> Corpus:
                    for a in addresses)  # fmt: skip
         yield Corpus(addresses, pages)
         call_command("flush", interactive=False, verbosity=0)
+        make_role_groups()  # as the migrations left the database, for the tests after these
 
 
 @pytest.fixture(scope="module")
