@@ -5,10 +5,11 @@
 Imports a dump of N posts made from the corpus into a fresh PostgreSQL database
 (`vdwiki_bench_load`, made and dropped by this script), starts gunicorn with two workers and the
 page cache in Redis, and runs wrk over a shuffled mix of paths: post pages, category and tag pages,
-searches, legacy redirects (aliases as the dump spells them: raw UTF-8, percent-encoded, with `+`
-or `%20` for spaces; `/<tiki_page_id>`; `tiki-index.php?page_id=`) and feeds. Prints requests per
-second, p50/p99 latency and the count of errors and answers that were not 2xx or 3xx, which must
-be zero; any path that answers so afterwards is listed. The last line holds the figures.
+searches, legacy redirects (aliases as browsers send the dump's spellings: non-ASCII
+percent-encoded, wholly percent-encoded, `+` or `%20` for spaces; `/<tiki_page_id>`;
+`tiki-index.php?page_id=`) and feeds. Prints requests per second, p50/p99 latency and the count of
+errors and answers that were not 2xx or 3xx, which must be zero; any path that answers so
+afterwards is listed. The last line holds the figures.
 """
 
 import argparse
@@ -45,12 +46,15 @@ for tag in Tag.objects.all()[:500]:
 
 
 def alias_spellings(dump: Path) -> list[str]:
-    """Every alias of the dump's posts, as a legacy link may carry it."""
+    """Every alias of the dump's posts, as a browser sends a legacy link to it: as written with
+    only what is outside ASCII percent-encoded (gunicorn refuses raw bytes outside ASCII, as
+    RFC 9112 asks), wholly percent-encoded, and with `%20` for spaces."""
     spellings = []
     for path in dump.glob("*.md"):
         meta, _ = json.JSONDecoder().raw_decode(path.read_text(encoding="utf-8"))
         for alias in meta.get("aliases", []):
-            spellings += [alias, quote(alias, safe="/+"), quote(alias.replace("+", " "), safe="/")]
+            as_linked = quote(alias, safe="".join(map(chr, range(0x21, 0x7F))))
+            spellings += [as_linked, quote(alias, safe="/+"), quote(alias.replace("+", " "), safe="/")]
         if "tiki_page_id" in meta:
             spellings += [f"/{meta['tiki_page_id']}", f"/tiki-index.php?page_id={meta['tiki_page_id']}"]
     return spellings
