@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate fixtures demo-users browser chromium services lint bench clean
+.PHONY: run serve test install migrate fixtures demo-users browser chromium nginx services lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,10 +34,14 @@ run: fixtures demo-users
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install chromium services
+# As production runs it: nginx (deploy/nginx/vdwiki.conf) in front of gunicorn, with the task worker.
+serve: fixtures demo-users services nginx
+	$(BIN)/python -m deploy.serve --port $(PORT)
+
+test: install chromium nginx services
 	$(BIN)/python -m pytest
 
-browser: install chromium services
+browser: install chromium nginx services
 	$(BIN)/python -m pytest -m browser
 
 # The suite talks to the local Redis (the page cache shared by app servers); start it if it is down.
@@ -52,6 +56,12 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests (needs root and apt)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The front the repository ships, and its njs module (deploy/nginx/vdwiki.js).
+nginx:
+	@test -x /usr/sbin/nginx -a -f /usr/lib/nginx/modules/ngx_http_js_module.so || { \
+	  echo "Installing Debian's nginx and its njs module (needs root and apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-js >/dev/null; }
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -64,4 +74,4 @@ bench: install
 	$(BIN)/python bench/render.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache
+	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache .serve

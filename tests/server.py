@@ -24,10 +24,14 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from deploy.local import running_nginx
+
 REDIS_DB = 13  # test_site.py's Redis tests use 15
+SHARED_REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 # Test servers run side by side: none takes the one control socket gunicorn makes in the home directory.
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--no-control-socket", "vdwiki.wsgi"]
 STARTUP_SECONDS = 30
+SECRET_KEY = "a-key-for-the-test-server-only"  # what a test signs for the server (a preview link) uses it too
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,18 @@ class Server:
     log: Path
     log_mark: int = field(default=0)
 
-    def get(self, target: str | bytes, *, method: str = "GET", headers: dict[str, str] | None = None) -> Answer:
+    def get(
+        self, target: str | bytes, *, method: str = "GET", headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> Answer:
         """Send `target` as the request line's bytes: a str is sent as UTF-8, unencoded, as a
         browser pasting a legacy URL or a crawler might."""
         raw = target if isinstance(target, bytes) else target.encode()
         lines = [f"{method} ".encode() + raw + b" HTTP/1.1", f"Host: {self.host}:{self.port}".encode()]
         lines += [f"{name}: {value}".encode() for name, value in (headers or {}).items()]
+        if body:
+            lines.append(f"Content-Length: {len(body)}".encode())
         with socket.create_connection((self.host, self.port), timeout=30) as sock:
-            sock.sendall(b"\r\n".join([*lines, b"Connection: close", b"", b""]))
+            sock.sendall(b"\r\n".join([*lines, b"Connection: close", b"", b""]) + body)
             response = http.client.HTTPResponse(sock, method=method)
             response.begin()
             return Answer(response.status, response.headers, response.read())
@@ -88,11 +96,20 @@ def uses_redis() -> bool:
 
 
 @contextmanager
-def running_server(workdir: Path, static_root: Path, *, runserver: bool = False) -> Iterator[Server]:
+def running_server(
+    workdir: Path,
+    static_root: Path,
+    *,
+    runserver: bool = False,
+    media_root: Path | None = None,
+    shared_cache: bool = False,
+) -> Iterator[Server]:
     """gunicorn (or Django's runserver, which `make run` uses) on a free loopback port until the
     block ends, its output in a log file in `workdir`; the static files are collected into
-    `static_root` unless they are there already."""
+    `static_root` unless they are there already. Servers given `shared_cache` (and every server in
+    the PostgreSQL pass) cache in one Redis database, emptied as each starts."""
     port = _free_port()
+    workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "server.log"
     env = {
         **{name: value for name, value in os.environ.items() if name != "REDIS_URL"},
@@ -100,18 +117,18 @@ def running_server(workdir: Path, static_root: Path, *, runserver: bool = False)
         "DATABASE_URL": database_url(),
         "DJANGO_CONN_MAX_AGE": "0",
         "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "a-key-for-the-test-server-only",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_STATIC_ROOT": str(static_root),
-        "MEDIA_ROOT": str(workdir / "media"),
+        "MEDIA_ROOT": str(media_root or workdir / "media"),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "4",
         "GUNICORN_ACCESSLOG": "",
     }
-    if uses_redis():
-        env["REDIS_URL"] = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    if uses_redis() or shared_cache:
+        env["REDIS_URL"] = SHARED_REDIS_URL
         redis.Redis.from_url(env["REDIS_URL"]).flushdb()
     if not static_root.exists():
         manage = [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"]
@@ -135,6 +152,15 @@ def running_server(workdir: Path, static_root: Path, *, runserver: bool = False)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def running_front(workdir: Path, servers: list[Server], static_root: Path, media_root: Path) -> Iterator[Server]:
+    """deploy/nginx/vdwiki.conf on a free loopback port in front of `servers` until the block ends."""
+    port = _free_port()
+    app_servers = [f"{server.host}:{server.port}" for server in servers]
+    with running_nginx(workdir, port=port, app_servers=app_servers, static_root=static_root, media_root=media_root):
+        yield Server("127.0.0.1", port, workdir / "error.log")
 
 
 def _free_port() -> int:

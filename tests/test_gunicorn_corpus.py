@@ -17,7 +17,7 @@ from posts.models import Alias, Post
 
 from .conftest import CORPUS_FILES
 from .factories import make_role_groups
-from .server import percent_encoded, running_server
+from .server import percent_encoded, running_front, running_server
 
 pytestmark = pytest.mark.django_db  # the test database is set up; the module's own data is committed
 
@@ -76,6 +76,14 @@ def module_runserver(corpus, tmp_path_factory, server_static):
         yield server
 
 
+@pytest.fixture(scope="module")
+def front(module_gunicorn, tmp_path_factory, server_static):
+    """deploy/nginx/vdwiki.conf in front of the module's gunicorn, as production runs it."""
+    workdir = tmp_path_factory.mktemp("nginx")
+    with running_front(workdir, [module_gunicorn], server_static, workdir / "media") as server:
+        yield server
+
+
 @pytest.fixture
 def gunicorn(module_gunicorn):
     module_gunicorn.mark_log()
@@ -131,9 +139,19 @@ def test_every_alias_in_raw_utf_8_redirects_once_to_its_post_through_runserver(r
     assert wrong == []
 
 
-def test_gunicorn_itself_refuses_raw_bytes_outside_ascii_and_redirects_the_ascii_aliases(gunicorn, corpus):
+def test_every_alias_in_every_spelling_redirects_once_to_its_post_through_nginx_and_gunicorn(front, gunicorn, corpus):
+    def spellings(alias: str) -> dict:
+        return {**encoded_spellings(alias), **raw_spellings(alias)}
+
+    wrong = [w for address in corpus for w in redirects(front, address, spellings(address.alias))]
+    assert wrong == []
+    assert "Traceback" not in gunicorn.log_since_mark()
+
+
+def test_gunicorn_alone_refuses_raw_bytes_outside_ascii_and_redirects_the_ascii_aliases(gunicorn, corpus):
     """gunicorn (RFC 9112, section 3.2) answers 400 to a request target with bytes outside printable
-    ASCII before any application sees it; browsers percent-encode them. Raw ASCII aliases redirect."""
+    ASCII before any application sees it, which is why it runs behind nginx (deploy/nginx/vdwiki.js
+    encodes them); browsers percent-encode them anyway. Raw ASCII aliases redirect."""
     for address in corpus:
         for target in raw_spellings(address.alias).values():
             answer = gunicorn.get(target)
