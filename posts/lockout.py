@@ -1,9 +1,23 @@
-"""The page shown to a login that django-axes has locked out (settings: AXES_LOCKOUT_CALLABLE)."""
+"""What django-axes asks of us: where a login comes from (AXES_CLIENT_IP_CALLABLE), and the page
+shown to a login it has locked out (AXES_LOCKOUT_CALLABLE)."""
 
 from axes.helpers import get_client_username
 from django.conf import settings
 from django.contrib import admin
 from django.shortcuts import render
+
+
+def client_address(request) -> str:
+    """The address a login comes from. Behind our own proxy (nginx, deploy/nginx/vdwiki.conf) every
+    request comes from the proxy's address, so from there it is the address the proxy saw: the last
+    one it added to X-Forwarded-For. What a client wrote in that header itself comes before it, and
+    is not believed."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    if peer in settings.VDWIKI_TRUSTED_PROXIES:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if forwarded[-1].strip():
+            return forwarded[-1].strip()
+    return peer
 
 
 def locked_out(request, original_response=None, credentials=None):

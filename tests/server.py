@@ -53,16 +53,24 @@ class Server:
     log_mark: int = field(default=0)
 
     def get(
-        self, target: str | bytes, *, method: str = "GET", headers: dict[str, str] | None = None, body: bytes = b""
+        self,
+        target: str | bytes,
+        *,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        source: str | None = None,
     ) -> Answer:
         """Send `target` as the request line's bytes: a str is sent as UTF-8, unencoded, as a
-        browser pasting a legacy URL or a crawler might."""
+        browser pasting a legacy URL or a crawler might. `source`: the loopback address to send
+        from (any of 127.0.0.0/8), for a client elsewhere."""
         raw = target if isinstance(target, bytes) else target.encode()
         lines = [f"{method} ".encode() + raw + b" HTTP/1.1", f"Host: {self.host}:{self.port}".encode()]
         lines += [f"{name}: {value}".encode() for name, value in (headers or {}).items()]
         if body:
             lines.append(f"Content-Length: {len(body)}".encode())
-        with socket.create_connection((self.host, self.port), timeout=30) as sock:
+        source_address = (source, 0) if source else None
+        with socket.create_connection((self.host, self.port), timeout=30, source_address=source_address) as sock:
             sock.sendall(b"\r\n".join([*lines, b"Connection: close", b"", b""]) + body)
             response = http.client.HTTPResponse(sock, method=method)
             response.begin()

@@ -154,24 +154,38 @@ def test_uploaded_dumps_and_other_media_are_never_served(front, app, tmp_path):
         assert front.get(target).status == 404, target
 
 
-class Visitor:
-    """A person with a browser's cookies, talking HTTP to one server."""
+def test_a_login_locked_from_one_address_behind_nginx_stays_open_from_another(front, app, people, settings):
+    attacker, ed = Visitor(front, source="127.0.0.2"), Visitor(front, source="127.0.0.3")
+    attacker.get("/admin/login/")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        refused = attacker.post("/admin/login/", [("username", "ed"), ("password", "wrong")])
+    assert refused.status == 429
+    # Saying it comes from elsewhere does not help: nginx adds the address it saw after the claim.
+    claim = attacker.post("/admin/login/", [("username", "ed"), ("password", PASSWORD)], forwarded_for="127.0.0.3")
+    assert claim.status == 429
+    ed.log_in("ed")
 
-    def __init__(self, server: Server):
-        self.server, self.cookies = server, SimpleCookie()
+
+class Visitor:
+    """A person with a browser's cookies, talking HTTP to one server from `source` (a loopback
+    address; 127.0.0.1 unless given)."""
+
+    def __init__(self, server: Server, *, source: str | None = None):
+        self.server, self.source, self.cookies = server, source, SimpleCookie()
 
     def get(self, target: str) -> Answer:
-        return self._remember(self.server.get(target, headers=self._cookie_header()))
+        return self._remember(self.server.get(target, headers=self._cookie_header(), source=self.source))
 
-    def post(self, target: str, fields: list[tuple[str, str]]) -> Answer:
+    def post(self, target: str, fields: list[tuple[str, str]], *, forwarded_for: str | None = None) -> Answer:
         fields = [*fields, ("csrfmiddlewaretoken", self.cookies["csrftoken"].value)]
         headers = {
             **self._cookie_header(),
             "Content-Type": "application/x-www-form-urlencoded",
             "Origin": f"http://{self.server.host}:{self.server.port}",  # as browsers send with a form
+            **({"X-Forwarded-For": forwarded_for} if forwarded_for else {}),
         }
         body = urlencode(fields).encode()
-        return self._remember(self.server.get(target, method="POST", headers=headers, body=body))
+        return self._remember(self.server.get(target, method="POST", headers=headers, body=body, source=self.source))
 
     def log_in(self, name: str) -> "Visitor":
         self.get("/admin/login/")
@@ -181,7 +195,7 @@ class Visitor:
 
     def on(self, server: Server) -> "Visitor":
         """The same person, their cookies and all, talking to another server."""
-        other = Visitor(server)
+        other = Visitor(server, source=self.source)
         other.cookies = self.cookies
         return other
 

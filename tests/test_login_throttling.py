@@ -30,11 +30,12 @@ def ada(db):
     return make_user("Author", "ada")
 
 
-def log_in(client, password, *, username="ada", address="203.0.113.7"):
+def log_in(client, password, *, username="ada", address="203.0.113.7", forwarded_for=None):
     return client.post(
         "/admin/login/?next=/admin/",
         {"username": username, "password": password, "next": "/admin/"},
         REMOTE_ADDR=address,
+        **({"HTTP_X_FORWARDED_FOR": forwarded_for} if forwarded_for else {}),
     )
 
 
@@ -70,6 +71,22 @@ def test_the_lock_holds_one_user_from_one_address_only(client, ada):
     assert log_in(client, PASSWORD, address="198.51.100.1").status_code == 302
     client.logout()
     assert log_in(client, PASSWORD, username="ed").status_code == 302
+
+
+def test_behind_the_proxy_the_lock_holds_the_address_the_proxy_saw(client, ada):
+    for _ in range(30):
+        log_in(client, "wrong", address="127.0.0.1", forwarded_for="198.51.100.1")
+    assert log_in(client, PASSWORD, address="127.0.0.1", forwarded_for="198.51.100.1").status_code == 429
+    assert log_in(client, PASSWORD, address="127.0.0.1", forwarded_for="198.51.100.2").status_code == 302
+
+
+def test_addresses_a_client_writes_in_x_forwarded_for_are_not_believed(client, ada):
+    for attempt in range(30):
+        spoofed = f"192.0.2.{attempt}"
+        log_in(client, "wrong", address="203.0.113.7", forwarded_for=spoofed)  # not from our proxy
+        log_in(client, "wrong", address="127.0.0.1", forwarded_for=f"{spoofed}, 198.51.100.1")  # through it
+    assert log_in(client, PASSWORD, address="203.0.113.7", forwarded_for="192.0.2.99").status_code == 429
+    assert log_in(client, PASSWORD, address="127.0.0.1", forwarded_for="192.0.2.99, 198.51.100.1").status_code == 429
 
 
 def test_the_lock_lifts_after_the_cool_off(client, ada):

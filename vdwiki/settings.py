@@ -114,14 +114,17 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Logins throttled by django-axes: after DJANGO_LOGIN_FAILURE_LIMIT failures for one user name from
-# one address (the client address the app server sees), that pair is locked out for
-# DJANGO_LOGIN_COOLOFF_MINUTES, or until an Admin deletes its row in the admin's "Access attempts".
+# one address, that pair is locked out for DJANGO_LOGIN_COOLOFF_MINUTES, or until an Admin deletes
+# its row in the admin's "Access attempts". The address is the client's as the app server sees it,
+# or as the proxy in front saw it when the request comes from one of DJANGO_TRUSTED_PROXIES.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "30")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "posts.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "posts.lockout.client_address"
+VDWIKI_TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1")
 AXES_VERBOSE = False
 
 # Content-Security-Policy on every response (django-csp): scripts only from the site's own files,
