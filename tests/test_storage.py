@@ -364,6 +364,22 @@ def test_importing_again_neither_copies_nor_renames_a_stored_attachment(client, 
 
 
 @pytest.mark.django_db
+def test_an_imported_file_never_overwrites_an_upload_of_the_same_name(client, author, bucket, tmp_path):
+    upload(client, "x.png", png(20, 20))
+    dump, files = legacy_dump(tmp_path, body=f"\n\n![legacy]({CDN}/uploads/x.png)")
+    (files / "uploads").mkdir()
+    (files / "uploads" / "x.png").write_bytes(png(21, 21))
+
+    import_dump(dump, files)
+
+    assert bucket.read("attachments/uploads/x.png") == png(20, 20)
+    legacy = Attachment.objects.get(legacy_url=f"{CDN}/uploads/x.png")
+    assert legacy.file.name != "attachments/uploads/x.png" and legacy.file.name.startswith("attachments/uploads/x_")
+    assert bucket.read(legacy.file.name) == png(21, 21)
+    assert legacy.file.url in links_of(client.get("/posts/legacy-attachments/").content.decode())
+
+
+@pytest.mark.django_db
 def test_a_dry_run_or_an_import_that_writes_nothing_leaves_nothing_in_the_bucket(bucket, tmp_path):
     dump, files = legacy_dump(tmp_path)
     (dump / "broken.md").write_text('{"slug": "no-title"}\n\nbody\n')
