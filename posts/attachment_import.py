@@ -98,7 +98,9 @@ class AttachmentImporter:
                 digest.update(chunk)
             handle.seek(0)
             if self.store_files:
-                attachment.file.save(relative, File(handle), save=False)
+                stored = File(handle)
+                stored.content_type = content_type  # served as what it is (S3 keeps it), not as its name says
+                attachment.file.save(relative, stored, save=False)
                 self.stored_names.append(attachment.file.name)
             else:
                 attachment.file.name = f"attachments/{relative}"

@@ -4,6 +4,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from datetime import timedelta
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -403,12 +404,13 @@ class Alias(models.Model):
 
 class AttachmentQuerySet(models.QuerySet):
     def uploads_shown_in(self, body: str):
-        """The uploaded attachments a Markdown body shows."""
-        prefix = settings.MEDIA_URL + Attachment.file.field.upload_to
+        """The uploaded attachments a Markdown body shows, by their URLs in the storage in use."""
+        field = Attachment.file.field
+        prefix = field.storage.url(field.upload_to)
         names = re.findall(re.escape(prefix) + r"(uploads/[^\s)\"'<>]+)", body)
         if not names:
             return self.none()
-        return self.filter(legacy_url=None, file__in=[Attachment.file.field.upload_to + name for name in names])
+        return self.filter(legacy_url=None, file__in=[field.upload_to + unquote(name) for name in names])
 
     def stored_urls(self, legacy_urls) -> dict[str, str]:
         """Map each legacy URL we hold a stored copy of to the copy's URL."""

@@ -160,13 +160,37 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"
 MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
-if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
-    # django-storages reads AWS_* (bucket, region, endpoint URL, keys) from the environment itself.
-    _media_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
-else:
-    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+def media_storage(environ) -> dict:
+    """Where attachments (and the admin's uploaded dumps, under private/) are stored:
+    DJANGO_MEDIA_STORAGE=s3 for S3-compatible object storage (django-storages), else MEDIA_ROOT.
+    django-storages and boto3 read the keys (AWS_ACCESS_KEY_ID, ...) from the environment."""
+    kind = environ.get("DJANGO_MEDIA_STORAGE", "filesystem")
+    if kind == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"DJANGO_MEDIA_STORAGE is 'filesystem' or 's3', not {kind!r}.")
+    if not environ.get("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("DJANGO_MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": environ["AWS_STORAGE_BUCKET_NAME"],
+            "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("AWS_S3_REGION_NAME") or None,
+            "custom_domain": environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
+            # Rendered posts keep their attachments' URLs: an expiring signature would break them.
+            # Readers reach attachments/ through the bucket's policy (or the CDN); private/ stays private.
+            "querystring_auth": False,
+            # A name once stored keeps its bytes, as on disk: stored pages and old revisions link
+            # by name, and a CDN may keep a copy. A taken name gets a suffix instead.
+            "file_overwrite": False,
+        },
+    }
+
+
 STORAGES = {
-    "default": _media_storage,
+    "default": media_storage(os.environ),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
