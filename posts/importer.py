@@ -24,15 +24,14 @@ from tqdm import tqdm
 
 from . import scheduling
 from .aliases import normalize_path
-from .article import article_of, articles_paused, store_articles
+from .article import article_of, store_articles
 from .attachment_import import AttachmentImporter, BatchAttachments
-from .cache import bump_content_version
+from .changes import refresh
 from .import_runs import Progress, fail_abandoned
 from .legacy.dump import DumpError, LegacyAlias, LegacyPost, count_dump, file_checksum, iter_dump
 from .legacy.prepare import Prepared, Unchanged, ordered_map, prepare
 from .links import resolvable
 from .models import Alias, Attachment, Category, ImportRun, Post, PostAction, Revision, TaggedPost
-from .related import digests_paused, refresh_tag_digests
 from .rendering import Rendered, render, summarize
 
 BATCH_SIZE = 200
@@ -164,7 +163,7 @@ def import_dump(
         tracker.start(count_dump(source))
         if progress:
             files = tqdm(files, total=tracker.total, unit=" files", desc="Importing")
-        with transaction.atomic() if all_or_nothing else nullcontext(), digests_paused(), articles_paused():
+        with transaction.atomic() if all_or_nothing else nullcontext():
             loader.load(files, batch_size, workers, after_batch=lambda: tracker.beat(report.files_done()))
             loader.check_links()
             if all_or_nothing and (dry_run or not report.ok):
@@ -199,18 +198,17 @@ def _interrupted_before(run: ImportRun) -> bool:
 
 
 def _after_bulk_write(*, large: bool, stored_attachments: list[int]) -> None:
-    """Bulk writes send no signals: remake the tags' digests, store again the articles of every
-    post showing an attachment stored in this run (posts not in the dump among them), and make
-    cached pages stale by hand.
+    """What depends on the posts written: store again the articles of every post showing an
+    attachment stored in this run (posts not in the dump among them; those written have theirs),
+    remake every tag's digest once, and make cached pages stale.
     After a large import on PostgreSQL, do at once what autovacuum would do minutes later: move
     the search indexes' pending entries into the indexes proper (until then every search reads
     them all) and refresh the planner's statistics (until then it may scan every post instead of
     using an index).
     Both are for speed alone: a database role that may not run them only gets a warning."""
-    refresh_tag_digests()
-    if stored_attachments:
-        store_articles(Post.objects.filter(attachments__in=stored_attachments).values_list("pk", flat=True))
-    transaction.on_commit(bump_content_version)
+    refresh(
+        Post.objects.filter(attachments__in=stored_attachments).values_list("pk", flat=True), seen=True, tag_ids=None
+    )
     if not (large and connection.vendor == "postgresql"):
         return
     try:
