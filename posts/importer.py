@@ -22,9 +22,9 @@ from django.utils.text import slugify
 from taggit.models import Tag
 from tqdm import tqdm
 
-from . import scheduling
+from . import workflow
 from .aliases import normalize_path
-from .article import article_of, store_articles
+from .article import article_of
 from .attachment_import import AttachmentImporter, BatchAttachments
 from .changes import refresh
 from .import_runs import Progress, fail_abandoned
@@ -327,7 +327,8 @@ class Loader:
                 changed.append((post, legacy))
         if new:
             self._create(new, rendered)
-        self._audit([self._update(post, legacy, rendered[legacy.slug]) for post, legacy in changed])
+        for post, legacy in changed:
+            self._update(post, legacy, rendered[legacy.slug])
 
     def _keep(self, item: Unchanged) -> None:
         """An unchanged file still claims its slug and id, so a later duplicate in the dump fails."""
@@ -456,7 +457,7 @@ class Loader:
             latest_revision=Subquery(Revision.objects.filter(post=OuterRef("pk")).order_by("-pk").values("pk")[:1])
         )
         created.filter(status=Post.Status.PUBLISHED).update(live_revision=F("latest_revision"))
-        self._set_categories_and_tags([(by_slug[legacy.slug], legacy) for legacy in batch], replace=False)
+        self._set_categories_and_tags([(by_slug[legacy.slug], legacy) for legacy in batch])
         self._add_aliases([(by_slug[legacy.slug], legacy) for legacy in batch])
         self._link_attachments(attachments, [(by_slug[legacy.slug], legacy) for legacy in batch])
         revisions = dict(created.values_list("pk", "latest_revision_id"))
@@ -469,48 +470,41 @@ class Loader:
         )
         self.report.created.extend(legacy.slug for legacy in batch)
 
-    def _update(self, post: Post, legacy: LegacyPost, prepared: Rendered | None) -> tuple:
-        """Write the file over its post; the audit row to log it."""
+    def _update(self, post: Post, legacy: LegacyPost, prepared: Rendered | None) -> None:
+        """Write the file over its post, through the workflow (which logs it)."""
         attachments = self.attachments.for_posts([legacy])
-        was = (post.status, post.pending_status)
         result = self._render(legacy, prepared, attachments)
         self.links[legacy.slug] = set(result.links)
-        old_slug = post.slug
-        revision = self._revision(post, legacy, result.html, timezone.now())
-        revision.save()
-        post.title = legacy.title
-        post.slug = legacy.slug
-        post.body = legacy.body
-        post.set_rendered(result)
-        post.labels = self._labels(legacy)
-        post.date = legacy.date
-        post.lastmod = legacy.lastmod
-        post.tiki_page_id = legacy.tiki_page_id
-        post.legacy_metadata = legacy.extra
-        post.import_checksum = legacy.checksum
-        post.latest_revision = revision
-        if post.publish_at:
-            transaction.on_commit(scheduling.forget)
-        # What the import writes is what the dump says (--force overrides the workflow's state).
-        post.pending_status, post.publish_at, post.submitted_at = "", None, None
-        if post.status in (Post.Status.DELETED, Post.Status.IN_REVIEW, Post.Status.SCHEDULED):
-            post.status = Post.Status.PUBLISHED
-        if legacy.draft and post.status == Post.Status.PUBLISHED:
-            post.status = Post.Status.DRAFT
-        post.live_revision = revision if post.status == Post.Status.PUBLISHED else None
-        post.save()
-        if old_slug != post.slug:
-            self.report.aliases_created += 1
-        self._set_categories_and_tags([(post, legacy)], replace=True)
-        self._add_aliases([(post, legacy)])
+        revived = post.status == Post.Status.DELETED
         self._link_attachments(attachments, [(post, legacy)])
-        store_articles([post.pk])
-        self.report.updated.append(post.slug)
-        if was[0] == Post.Status.DELETED:
-            self.report.revived.append(post.slug)
-            comment = f"Deleted in the CMS, brought back by a forced import of {legacy.name}"
-            return post, revision.pk, PostAction.Action.UNDELETE, was, comment
-        return post, revision.pk, PostAction.Action.EDIT, was, f"Imported from {legacy.name}"
+        workflow.reimport(
+            post,
+            content=_content(legacy),
+            rendered=result,
+            categories=[self._category(name) for name in legacy.categories],
+            tags=[self._tag(name) for name in legacy.tags],
+            details={
+                "date": legacy.date,
+                "lastmod": legacy.lastmod,
+                "tiki_page_id": legacy.tiki_page_id,
+                "legacy_metadata": legacy.extra,
+                "import_checksum": legacy.checksum,
+            },
+            draft=legacy.draft,
+            by=self.user,
+            run=self.run,
+            comment=(
+                f"Deleted in the CMS, brought back by a forced import of {legacy.name}"
+                if revived
+                else f"Imported from {legacy.name}"
+            ),
+        )
+        if post.slug != legacy.slug:
+            self.report.aliases_created += 1
+        self._add_aliases([(post, legacy)])
+        self.report.updated.append(legacy.slug)
+        if revived:
+            self.report.revived.append(legacy.slug)
 
     def _audit(self, moves: list[tuple]) -> None:
         """One audit row per post written, as rows in one statement: (post, revision id, action,
@@ -557,25 +551,17 @@ class Loader:
         _insert_rows(Attachment.posts.through, ("attachment", "post"), attachments.rows(pairs))
 
     def _revision(self, post: Post, legacy: LegacyPost, html: str, when) -> Revision:
-        return Revision(
-            post=post,
-            title=legacy.title,
-            slug=legacy.slug,
-            body=legacy.body,
-            body_html=html,
-            categories=list(legacy.categories),
-            tags=list(legacy.tags),
-            author=self.user,
-            created=when,
+        return workflow.new_revision(
+            post,
+            _content(legacy),
+            html,
+            by=self.user,
             source=Revision.Source.IMPORT,
-            message=f"Imported from {legacy.name}"[:500],
+            message=f"Imported from {legacy.name}",
+            created=when,
         )
 
-    def _set_categories_and_tags(self, pairs: list[tuple[Post, LegacyPost]], *, replace: bool) -> None:
-        if replace:
-            posts = [post for post, _ in pairs]
-            Post.categories.through.objects.filter(post__in=posts).delete()
-            TaggedPost.objects.filter(content_object__in=posts).delete()
+    def _set_categories_and_tags(self, pairs: list[tuple[Post, LegacyPost]]) -> None:
         _insert_rows(
             Post.categories.through,
             ("post", "category"),
@@ -635,7 +621,7 @@ class Loader:
             Post.objects.filter(pk=post.pk).update(body_html=html)  # links changed, not the words
             revisions = {post.live_revision_id, post.latest_revision_id} - {None}
             Revision.objects.filter(pk__in=revisions, body=legacy.body).update(body_html=html)
-        store_articles([post.pk])
+        refresh([post.pk], seen=False)  # seen by readers: _after_bulk_write, once for the run
 
     # -- links -----------------------------------------------------------------------------
 
@@ -695,6 +681,10 @@ def _db_value(field) -> Callable:
 
 
 _PLAIN_FIELD_TYPES = {"CharField", "SlugField", "TextField", "ForeignKey", "PositiveIntegerField"}
+
+
+def _content(legacy: LegacyPost) -> workflow.Content:
+    return workflow.Content(legacy.title, legacy.slug, legacy.body, tuple(legacy.categories), tuple(legacy.tags))
 
 
 def _name(item: Prepared | Unchanged) -> str:

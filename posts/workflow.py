@@ -30,8 +30,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import limits, scheduling
+from .aliases import normalize_path
 from .changes import refresh
-from .models import Alias, Attachment, Category, Post, PostAction, Revision, TaggedPost, render_body, state_in_words
+from .models import (
+    Alias,
+    Attachment,
+    Category,
+    ImportRun,
+    Post,
+    PostAction,
+    Revision,
+    TaggedPost,
+    render_body,
+    state_in_words,
+)
 from .rendering import Rendered
 
 logger = logging.getLogger(__name__)
@@ -337,6 +349,52 @@ def next_due() -> datetime | None:
     return Post.objects.scheduled().order_by("publish_at").values_list("publish_at", flat=True).first()
 
 
+# The legacy import
+
+
+def reimport(
+    post: Post,
+    *,
+    content: Content,
+    rendered: Rendered,
+    categories: Iterable[Category],
+    tags: Iterable,
+    details: dict,
+    draft: bool,
+    by,
+    run: ImportRun,
+    comment: str,
+) -> Revision:
+    """Write a file of the legacy dump over its post: the dump says what the post is, whatever its
+    state in the CMS (the importer leaves alone, unless forced, posts changed there since). A post
+    deleted in the CMS comes back (logged as undeleted); waiting changes, review and schedule are
+    dropped; the post is published unless the file is a draft. `categories`, `tags`: as the
+    importer found or made them for the names in `content`; `details`: the post's own fields."""
+    if by is not None and not by.has_perm("posts.import_dump"):
+        raise PermissionDenied("You may not import the legacy dump.")
+    with transaction.atomic():
+        post = _locked(post)
+        before = _where(post)
+        revision = _new_revision(post, content, rendered, by=by, source=Revision.Source.IMPORT, message=comment)
+        for name, value in details.items():
+            setattr(post, name, value)
+        if post.publish_at:
+            transaction.on_commit(scheduling.forget)
+        post.pending_status, post.publish_at, post.submitted_at = "", None, None
+        if post.status in (Status.DELETED, Status.IN_REVIEW, Status.SCHEDULED):
+            post.status = Status.PUBLISHED
+        if draft and post.status == Status.PUBLISHED:
+            post.status = Status.DRAFT
+        post.latest_revision = revision
+        post.live_revision = revision if post.is_published else None
+        _apply(post, content, rendered, categories=list(categories), tags=list(tags))
+        action = Action.UNDELETE if before[0] == Status.DELETED else Action.EDIT
+        _log(post, by, action, before, revision, comment, run=run)
+        # What readers see of it the importer refreshes once for the run, with every post it wrote.
+        refresh([post.pk], seen=False)
+    return revision
+
+
 # Aliases and attachments: what readers reach of a post besides its content
 
 REACHED = frozenset({Status.PUBLISHED, Status.DELETED})  # a deleted post's URLs answer 410
@@ -591,32 +649,53 @@ def _take_latest(post: Post, *, keep_slug_if_taken: bool = False) -> None:
     post.publish_at = post.submitted_at = None
 
 
-def _apply(post: Post, content: Content, rendered: Rendered) -> None:
-    """Make `content` the post's own (saving it)."""
+def _apply(post: Post, content: Content, rendered: Rendered, *, categories=None, tags=None) -> None:
+    """Make `content` the post's own (saving it), its categories and tags those named in it unless
+    given. A new slug leaves the old URL behind as an alias, so old links keep working; one
+    another post already claims stays with that post."""
+    old_slug = post.slug if post.pk else ""
     post.title, post.slug, post.body = content.title, content.slug, content.body
     post.set_rendered(rendered)
-    post.labels = Post.labels_for(content.categories, content.tags)
+    if categories is None:
+        categories, tags = Category.objects.filter(name__in=content.categories), list(content.tags)
+        post.labels = Post.labels_for(content.categories, content.tags)
+    else:
+        post.labels = Post.labels_for([category.name for category in categories], [tag.name for tag in tags])
     post.save()
-    post.categories.set(Category.objects.filter(name__in=content.categories))
-    post.tags.set(list(content.tags))
+    if old_slug and old_slug != post.slug:
+        Alias.objects.get_or_create(
+            path=normalize_path(reverse("posts:detail", kwargs={"slug": old_slug})),
+            defaults={"post": post, "kind": Alias.Kind.OLD_SLUG},
+        )
+    post.categories.set(categories)
+    post.tags.set(tags)
     shown = Attachment.objects.uploads_shown_in(content.body)
     post.attachments.remove(*post.attachments.filter(legacy_url=None).exclude(pk__in=shown))
     post.attachments.add(*shown)
 
 
-def _new_revision(post: Post, content: Content, rendered: Rendered, *, by, source: str, message: str) -> Revision:
-    return Revision.objects.create(
+def new_revision(post: Post, content: Content, html: str, *, by, source: str, message: str, created=None) -> Revision:
+    """The one maker of revisions: `content` as a revision of `post`, unsaved (the importer
+    writes its new posts' revisions in bulk)."""
+    return Revision(
         post=post,
         title=content.title,
         slug=content.slug,
         body=content.body,
-        body_html=rendered.html,
+        body_html=html,
         categories=list(content.categories),
         tags=list(content.tags),
         author=by,
+        created=created or timezone.now(),
         source=source,
-        message=message,
+        message=message[:500],
     )
+
+
+def _new_revision(post: Post, content: Content, rendered: Rendered, *, by, source: str, message: str) -> Revision:
+    revision = new_revision(post, content, rendered.html, by=by, source=source, message=message)
+    revision.save()
+    return revision
 
 
 def _check_slug(slug: str, post: Post | None) -> None:
@@ -641,9 +720,16 @@ def _where(post: Post) -> tuple[str, str]:
 
 
 def _log(
-    post: Post, user, action: str, before: tuple[str, str], revision: Revision | None = None, comment: str = ""
+    post: Post,
+    user,
+    action: str,
+    before: tuple[str, str],
+    revision: Revision | None = None,
+    comment: str = "",
+    run: ImportRun | None = None,
 ) -> None:
     PostAction.objects.create(
+        import_run=run,
         post=post,
         post_title=post.title,
         user=user,

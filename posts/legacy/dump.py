@@ -24,8 +24,8 @@ from django.core.validators import slug_unicode_re
 from django.utils.text import slugify
 
 from posts.aliases import hidden_address, normalize_path
-from posts.legacy.attachments import find_attachment_urls
 from posts.legacy.frontmatter import FrontMatterError, parse_front_matter
+from posts.rendering.cdn import find_attachment_urls
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
 MAX_SLUG_LENGTH = 255
@@ -213,7 +213,8 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
 def _iter_zip(archive: zipfile.ZipFile, limit: int) -> Iterator[DumpFile]:
     with archive:
         for info in sorted(archive.infolist(), key=lambda info: info.filename):
-            if not info.is_dir() and _is_markdown(_clean_name(info.filename)):
+            # Not info.is_dir(): it fails on an entry with an empty name, which a hostile archive has.
+            if not info.filename.endswith("/") and _is_markdown(_clean_name(info.filename)):
                 yield _read_zip_entry(archive, info, limit)
 
 
