@@ -12,7 +12,7 @@ from taggit.models import Tag
 from posts import workflow
 from posts.article import live_article
 from posts.cache import bump_content_version
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Attachment, Category, Post
 
 from . import factories
@@ -272,3 +272,16 @@ def test_an_attachment_stored_by_a_later_import_shows_on_posts_not_in_that_dump(
     stored = Attachment.objects.get().file.url
     assert Post.objects.get(slug="b").article["image"] == stored
     assert shown("b")["attachments"] == ["shared.png Image, 72\xa0bytes"]
+
+
+def test_a_save_outside_the_workflow_changes_no_article_until_rerender():
+    """Post.save() writes the post and nothing else: what depends on it is refreshed by the code
+    making a change (changes.refresh), and by `manage.py rerender` after one made otherwise."""
+    post = make_post()
+    post.title = "Saved past the workflow"
+    post.save()
+    assert article().h1.text == "A post"
+
+    call_command("rerender", stdout=io.StringIO())
+
+    assert article().h1.text == "Saved past the workflow"

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from taggit.models import Tag
 
 from posts.feeds import absolute_urls
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Category, Post
 
 from .factories import make_post

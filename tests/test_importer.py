@@ -12,10 +12,11 @@ from django.db import connection
 from django.utils import timezone
 from taggit.models import Tag
 
-from posts import importer, workflow
+from posts import workflow
 from posts.aliases import normalize_path
 from posts.cache import VERSION_KEY, content_version
-from posts.importer import import_dump
+from posts.legacy import importer
+from posts.legacy.importer import import_dump
 from posts.models import Alias, Attachment, Category, ImportRun, Post, PostAction, Revision, TaggedPost
 
 from .conftest import CORPUS_FILES, CORPUS_SEED

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from posts.cache import VERSION_KEY, content_version
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Attachment, Post, Revision
 
 from .factories import make_post

@@ -3,7 +3,7 @@ from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Alias, Post
 
 from .conftest import CORPUS_SEED

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from taggit.models import Tag
 
 from posts import changes, workflow
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Post, TagDigest
 from posts.related import refresh_tag_digests, related_posts
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.middleware import NUL_REFUSED
 from posts.models import Category, Post
 from posts.search import (

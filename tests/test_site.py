@@ -16,7 +16,7 @@ from django.urls import include, path
 
 from posts import related, workflow
 from posts.cache import VERSION_KEY, _key, cached_page
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Category, Post
 from vdwiki.cache import RedisCache
 from vdwiki.wsgi import application

@@ -8,7 +8,7 @@ from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from taggit.models import Tag
 
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Category, Post, Revision
 from posts.sitemaps import AnnotatedSitemap
 
