@@ -236,14 +236,19 @@ def _read_zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int)
     return DumpFile(name, data)
 
 
+GZIP_HEADER_BYTES = 10
+
+
 def _check_gzip(path: Path) -> None:
     try:
         with path.open("rb") as file:
-            magic = file.read(2)
+            header = file.read(GZIP_HEADER_BYTES)
     except OSError as error:
         raise DumpError(str(path), f"cannot read archive: {error.strerror or error}") from None
-    if magic != b"\x1f\x8b":
+    if header[:2] != b"\x1f\x8b":
         raise DumpError(str(path), "not a valid .tar.gz archive: not gzip-compressed")
+    if len(header) < GZIP_HEADER_BYTES:  # tarfile fails on it with a TypeError, not a TarError
+        raise DumpError(str(path), "corrupt .tar.gz archive: its gzip header is cut short")
 
 
 def _iter_tar(path: Path, limit: int) -> Iterator[DumpFile]:
