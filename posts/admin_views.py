@@ -1,6 +1,6 @@
 """The admin's own pages around a post: its workflow moves, its revisions and their comparison,
 restoring one, previewing the latest; and the import page. PostAdmin and ImportRunAdmin route
-to them (admin.py); every change goes through workflow.py or importer.py."""
+to them (admin.py); every change goes through workflow.py or legacy/importer.py."""
 
 import re
 from urllib.parse import unquote, urlsplit

@@ -8,11 +8,11 @@ yet is read thousands of times for each change; it is rendered here and stored o
 metadata names (`tags`, `categories`, `image`, `author`, `modified`). The body itself is the
 post's `body_html`, stored once.
 
-It is rendered again, in the same transaction as the change, when a post is saved, its
-categories, tags or attachments are set, or a category, tag or attachment it shows is saved or
-deleted. The importer renders the articles of the posts it writes itself. A change made with
-QuerySet.update() sends no signal: `manage.py rerender` renders every article again. A post whose
-article was never stored gets it rendered at each view, by the same function.
+It is stored again, in the same transaction as the change, by whatever changes the post or what
+it shows (changes.refresh: the workflow's verbs, the importer, and the receivers of a renamed
+user, category or tag). The importer renders the articles of the posts it creates itself, with
+the rows it inserts. `manage.py rerender` renders every article again. A post whose article was
+never stored gets it rendered at each view, by the same function.
 
 The HTML is built in Python, not by a template: the importer renders 15,000 articles, and the
 template engine would take longer over them than the rest of the import.
@@ -20,12 +20,9 @@ template engine would take longer over them than the rest of the import.
 
 import re
 from collections.abc import Iterable
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime
 from html import escape, unescape
 
-from django.conf import settings
 from django.db.models import Prefetch
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -33,7 +30,6 @@ from django.utils.dates import MONTHS
 from django.utils.html import strip_tags
 from taggit.models import Tag
 
-from .cache import content_changed
 from .models import Attachment, Category, Post
 from .paths import paths_of
 
@@ -45,8 +41,6 @@ RELATED_FIELDS = {"author": AUTHOR_FIELDS, "live_revision": ["created"]}
 HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
 MIN_TOC_HEADINGS = 3
 BATCH = 500
-
-_paused = ContextVar("articles_paused", default=False)
 
 
 def article_of(
@@ -111,28 +105,10 @@ def store_articles(post_ids: Iterable[int]) -> None:
         Post.objects.bulk_update(posts, ["article"])
 
 
-def store_all_articles() -> int:
-    """Render and store every post's article (`manage.py rerender`); returns how many posts."""
-    post_ids = list(Post.objects.values_list("pk", flat=True))
-    store_articles(post_ids)
-    return len(post_ids)
-
-
 def live_article(post: Post) -> dict:
     """The article of a post that has none stored, rendered now (four queries)."""
     source = _with_sources(Post.objects.filter(pk=post.pk)).get()
     return _article_from_prefetched(source)
-
-
-@contextmanager
-def articles_paused():
-    """Posts saved within this block keep their stored articles: for bulk changes (an import)
-    whose author stores the articles itself once the categories, tags and attachments are set."""
-    token = _paused.set(True)
-    try:
-        yield
-    finally:
-        _paused.reset(token)
 
 
 def _with_sources(posts):
@@ -185,94 +161,3 @@ def _day(value: datetime):
 def _attachment_meta(attachment: Attachment) -> str:
     size = f", {filesizeformat(attachment.size)}" if attachment.size else ""
     return f'<span class="meta">{escape(attachment.get_kind_display())}{escape(size)}</span>'
-
-
-# --- Keeping stored articles current ----------------------------------------------------------
-
-
-def _post_saved(sender, instance: Post, update_fields, **kwargs) -> None:
-    if _paused.get() or (update_fields is not None and not _names(update_fields) & set(SOURCE_FIELDS)):
-        return
-    instance.article = live_article(instance)
-    Post.objects.filter(pk=instance.pk).update(article=instance.article)
-
-
-def _links_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
-    """Categories, tags or attachments set on a post, or posts set on one of them."""
-    if _paused.get():
-        return
-    if isinstance(instance, Post):
-        if action in ("post_add", "post_remove", "post_clear"):
-            store_articles([instance.pk])
-    elif action == "pre_clear":
-        instance.cleared_post_ids = _post_ids_of(instance)
-    elif action == "post_clear":
-        store_articles(instance.__dict__.pop("cleared_post_ids", []))
-    elif action in ("post_add", "post_remove"):
-        store_articles(pk_set)
-
-
-def _shown_item_saved(sender, instance, created: bool, **kwargs) -> None:
-    """A category, tag or attachment saved: renamed, moved to another slug, its file stored."""
-    if not created and not _paused.get():
-        store_articles(_post_ids_of(instance))
-
-
-def _shown_item_deleting(sender, instance, **kwargs) -> None:
-    instance.shown_on_post_ids = _post_ids_of(instance)  # its links are gone once it is deleted
-
-
-def _shown_item_deleted(sender, instance, **kwargs) -> None:
-    if not _paused.get():
-        store_articles(instance.__dict__.pop("shown_on_post_ids", []))
-
-
-def _author_saved(sender, instance, update_fields, **kwargs) -> None:
-    """A user renamed: the posts they wrote name them in their metadata. (A login saves only its time.)"""
-    if not _paused.get() and (update_fields is None or set(update_fields) & set(AUTHOR_FIELDS)):
-        _store_and_make_pages_stale(list(instance.posts.values_list("pk", flat=True)))
-
-
-def _author_deleting(sender, instance, **kwargs) -> None:
-    instance.authored_post_ids = list(instance.posts.values_list("pk", flat=True))  # set to NULL without a signal
-
-
-def _author_deleted(sender, instance, **kwargs) -> None:
-    if not _paused.get():
-        _store_and_make_pages_stale(instance.__dict__.pop("authored_post_ids", []))
-
-
-def _store_and_make_pages_stale(post_ids: list[int]) -> None:
-    """For changes the page cache does not watch (users)."""
-    if post_ids:
-        store_articles(post_ids)
-        content_changed()
-
-
-def _names(update_fields) -> set[str]:
-    """Field names of `update_fields`, which may give a foreign key by its attname ("author_id")."""
-    return {Post._meta.get_field(name).name for name in update_fields}
-
-
-def _post_ids_of(item) -> list[int]:
-    """The posts showing a category, attachment (both have `posts`) or tag (taggit's has none)."""
-    posts = Post.objects.filter(tags=item) if isinstance(item, Tag) else item.posts
-    return list(posts.values_list("pk", flat=True))
-
-
-def connect_signals() -> None:
-    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
-
-    from .models import TaggedPost
-
-    post_save.connect(_post_saved, sender=Post, dispatch_uid="vdwiki-article-post")
-    post_save.connect(_author_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="vdwiki-article-author")
-    pre_delete.connect(_author_deleting, sender=settings.AUTH_USER_MODEL, dispatch_uid="vdwiki-article-author-deleting")
-    post_delete.connect(_author_deleted, sender=settings.AUTH_USER_MODEL, dispatch_uid="vdwiki-article-author-deleted")
-    for through in (Post.categories.through, TaggedPost, Attachment.posts.through):
-        m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"vdwiki-article-{through.__name__}")
-    for model in (Category, Tag, Attachment):
-        name = model.__name__
-        post_save.connect(_shown_item_saved, sender=model, dispatch_uid=f"vdwiki-article-save-{name}")
-        pre_delete.connect(_shown_item_deleting, sender=model, dispatch_uid=f"vdwiki-article-deleting-{name}")
-        post_delete.connect(_shown_item_deleted, sender=model, dispatch_uid=f"vdwiki-article-deleted-{name}")

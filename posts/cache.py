@@ -1,7 +1,7 @@
 """Whole public pages from the cache, invalidated the moment published content changes.
 
 Every cached page is stored with the *content version* it was made under, a number kept in the
-cache itself. Any change to what readers may see bumps it (visible_changes.py says which), so
+cache itself. Any change to what readers may see bumps it (changes.refresh, once committed), so
 every page cached before is stale and made again at its next request. A request reads the
 version and its page together, in one round trip to the cache. With Redis (`REDIS_URL`) the
 version is shared: a change made through one app server is seen by all of them at their next
@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response
@@ -46,12 +45,6 @@ def bump_content_version() -> None:
         cache.incr(VERSION_KEY)
     except ValueError:
         cache.set(VERSION_KEY, int(time.time() * 1000), timeout=None)
-
-
-def content_changed(**_signal_kwargs) -> None:
-    """Something readers may see changed: bump the version once the change is committed. Before
-    that, a request could still cache the old content under the new version."""
-    transaction.on_commit(bump_content_version)
 
 
 def cached_page(view, *, query: Iterable[str] = ()):

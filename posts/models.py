@@ -9,16 +9,15 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from taggit.managers import TaggableManager
 from taggit.models import Tag, TaggedItemBase
 
 from .aliases import hidden_address, normalize_path
-from .legacy.attachments import find_attachment_urls
 from .paths import path_of
 from .rendering import Rendered, render, summarize
+from .rendering.cdn import find_attachment_urls
 
 
 class PostQuerySet(models.QuerySet):
@@ -98,7 +97,6 @@ class Category(models.Model):
 
 
 RENDERED_FIELDS = ["body_html", "body_text", "summary"]
-LISTING_FIELDS = ["title", "slug", "date", "status"]
 
 
 class Post(models.Model):
@@ -156,7 +154,6 @@ class Post(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     objects = PostQuerySet.as_manager()
-    saved_listing: dict = {}  # its listing() as last read or saved; empty for a new post
 
     class Meta:
         ordering = ["-date"]
@@ -172,62 +169,8 @@ class Post(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
-        """Save; a changed slug leaves its old URL behind as an alias, so old links keep working."""
-        update_fields = kwargs.get("update_fields")
-        written = {
-            name: value for name, value in self.listing().items() if update_fields is None or name in update_fields
-        }
-        old_slug = self.saved_listing.get("slug")
-        super().save(*args, **kwargs)
-        if old_slug and "slug" in written and old_slug != self.slug:
-            # An old URL another post already claims stays with that post.
-            Alias.objects.get_or_create(
-                path=normalize_path(reverse("posts:detail", kwargs={"slug": old_slug})),
-                defaults={"post": self, "kind": Alias.Kind.OLD_SLUG},
-            )
-        self.saved_listing = {**self.saved_listing, **written}
-
     def get_absolute_url(self):
         return path_of("posts:detail", self.slug)
-
-    def listing(self) -> dict:
-        """What other posts' pages show of this one (as related, previous or next)."""
-        return {name: self.__dict__.get(name) for name in LISTING_FIELDS}
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        post = super().from_db(db, field_names, values)
-        post.saved_listing = post.listing()
-        return post
-
-    def record_revision(self, *, by, source: str, message: str = "") -> "Revision":
-        """Snapshot the post's current content as a new revision (re-rendering its body).
-
-        For changes that skip review, as the import's: a published post's new revision is live.
-        Editors' changes go through posts/workflow.py.
-        """
-        self.set_rendered(render_body(self.body))
-        categories = [category.name for category in self.categories.all()]
-        tags = sorted(self.tags.names(), key=str.casefold)
-        self.labels = self.labels_for(categories, tags)
-        revision = Revision.objects.create(
-            post=self,
-            title=self.title,
-            slug=self.slug,
-            body=self.body,
-            body_html=self.body_html,
-            categories=categories,
-            tags=tags,
-            author=by,
-            source=source,
-            message=message,
-        )
-        self.latest_revision = revision
-        if self.is_published:
-            self.live_revision = revision
-        self.save(update_fields=[*RENDERED_FIELDS, "labels", "latest_revision", "live_revision", "updated"])
-        return revision
 
     def set_rendered(self, rendered: Rendered) -> None:
         """Take the body's HTML, text and summary from its rendering."""

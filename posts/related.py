@@ -4,17 +4,15 @@ tags, newer first among equals.
 A post page must not count the thousands of posts of a common tag ("vitamin d") at every view.
 Each tag keeps a digest instead (TagDigest): how many published posts it has and its newest
 NEWEST_PER_TAG of them. A page reads its tags' digests in one query; a tag whose digest holds
-all its posts is a rare one. The digests are remade when a change to what they hold commits: a
-post published, unpublished or deleted, its title, slug or date changed, a tag added or removed;
-the importer remakes them all after its bulk writes, and so does `manage.py refresh_digests`.
-A change made with QuerySet.update() sends no signal: run that command after one.
+all its posts is a rare one. The digests are remade when a change to what they hold commits (a
+post published, unpublished or deleted, its title, slug or date changed, a tag added or removed:
+changes.refresh); the importer remakes them all after its writes, and so does
+`manage.py refresh_digests`, for changes made otherwise (QuerySet.update()).
 """
 
 import json
 from collections import Counter
 from collections.abc import Iterable
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,8 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 
-from .cache import bump_content_version
-from .models import LISTING_FIELDS, Post, TagDigest, TaggedPost
+from .models import Post, TagDigest, TaggedPost
 from .paths import path_of
 
 RELATED_POSTS = 5
@@ -33,8 +30,6 @@ DIGESTS_OF_POST_SQL = """
     JOIN posts_taggedpost t ON t.tag_id = d.tag_id WHERE t.content_object_id = %s
 """
 DIGEST_LOCK = 0x7664_6967  # "vdig": PostgreSQL advisory lock taken while digests are remade
-
-_paused = ContextVar("digests_paused", default=False)
 
 
 @dataclass(frozen=True)
@@ -65,17 +60,6 @@ def related_posts(post: Post) -> list[RelatedPost]:
                 shared_rare[post_id] += rare
     best = sorted(posts.values(), key=lambda p: (shared_rare[p.id], shared[p.id], p.date, p.id), reverse=True)
     return best[:RELATED_POSTS]
-
-
-@contextmanager
-def digests_paused():
-    """Posts saved within this block leave the digests alone. For bulk changes (an import), whose
-    author remakes every digest once at the end rather than some for each post."""
-    token = _paused.set(True)
-    try:
-        yield
-    finally:
-        _paused.reset(token)
 
 
 def refresh_tag_digests(tag_ids: Iterable[int] | None = None) -> None:
@@ -117,50 +101,3 @@ def _digests(tag_ids: set[int] | None) -> list[TagDigest]:
         digest = digests.setdefault(tag_id, TagDigest(tag_id=tag_id, published=published, newest=[]))
         digest.newest.append([post_id, title, slug, date.isoformat()])
     return list(digests.values())
-
-
-def _refresh(tag_ids: set[int]):
-    def refresh():
-        refresh_tag_digests(tag_ids)
-        bump_content_version()  # pages cached before the digests were remade show old related posts
-
-    return refresh
-
-
-def _refresh_on_commit(tag_ids: Iterable[int]) -> None:
-    """Remake these digests once the change commits: before, the refresh could not see it."""
-    tag_ids = set(tag_ids)
-    if tag_ids and not _paused.get():
-        transaction.on_commit(_refresh(tag_ids), robust=True)
-
-
-def _post_saved(sender, instance: Post, created: bool, update_fields, **kwargs) -> None:
-    saved, current = instance.saved_listing, instance.listing()
-    written = [name for name in LISTING_FIELDS if update_fields is None or name in update_fields]
-    changed = created or any(saved.get(name) != current[name] for name in written)
-    if changed and (saved.get("status") == Post.Status.PUBLISHED or instance.is_published):
-        _refresh_on_commit(instance.tags.values_list("pk", flat=True))
-
-
-def _post_deleting(sender, instance: Post, **kwargs) -> None:
-    if instance.saved_listing.get("status") == Post.Status.PUBLISHED:
-        _refresh_on_commit(instance.tags.values_list("pk", flat=True))  # read before the tags go
-
-
-def _tags_changed(sender, instance: Post, action: str, pk_set, **kwargs) -> None:
-    if not instance.is_published:
-        return
-    if action == "pre_clear":  # the tags are gone at post_clear; outside a transaction, so is the refresh
-        instance.cleared_tag_ids = list(instance.tags.values_list("pk", flat=True))
-    elif action == "post_clear":
-        _refresh_on_commit(instance.__dict__.pop("cleared_tag_ids", []))
-    elif action in ("post_add", "post_remove"):
-        _refresh_on_commit(pk_set)
-
-
-def connect_signals() -> None:
-    from django.db.models.signals import m2m_changed, post_save, pre_delete
-
-    post_save.connect(_post_saved, sender=Post, dispatch_uid="vdwiki-digests-save")
-    pre_delete.connect(_post_deleting, sender=Post, dispatch_uid="vdwiki-digests-delete")
-    m2m_changed.connect(_tags_changed, sender=TaggedPost, dispatch_uid="vdwiki-digests-tags")

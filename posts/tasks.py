@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
 from django_tasks import task
 
-from .importer import import_dump
+from .legacy.importer import import_dump
 from .models import ImportRun
 
 UPLOADS = "private/imports"

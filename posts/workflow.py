@@ -7,8 +7,9 @@ go live; meanwhile the post's content fields keep the live revision. A post's *s
 latest revision stands: `pending_status` when there is one, else `status`.
 
 Every function here checks the user's permission, then the post's state, in one transaction with
-the post's row locked; writes a PostAction; and sends its e-mail once committed. The admin, its
-bulk actions, the commands and the tests all move posts through them.
+the post's row locked; writes a PostAction; refreshes what depends on the post (changes.py); and
+sends its e-mail once committed. The admin, its bulk actions, the commands and the tests all move
+posts through them.
 """
 
 import logging
@@ -29,7 +30,20 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import limits, scheduling
-from .models import Alias, Attachment, Category, Post, PostAction, Revision, render_body, state_in_words
+from .aliases import normalize_path
+from .changes import refresh
+from .models import (
+    Alias,
+    Attachment,
+    Category,
+    ImportRun,
+    Post,
+    PostAction,
+    Revision,
+    TaggedPost,
+    render_body,
+    state_in_words,
+)
 from .rendering import Rendered
 
 logger = logging.getLogger(__name__)
@@ -153,6 +167,7 @@ def create(*, by, content: Content, message: str = "", post: Post | None = None)
         post.latest_revision = revision
         post.save(update_fields=["latest_revision"])
         _log(post, by, Action.CREATE, ("", ""), revision=revision, comment=message)
+        refresh([post.pk], seen=False)
     return post
 
 
@@ -201,6 +216,7 @@ def edit(
         post.save()
         action = Action.RESTORE if source == Revision.Source.RESTORE else Action.EDIT
         _log(post, by, action, before, revision=revision, comment=message)
+        refresh([post.pk], seen=False)  # readers see a post's new revision once it is approved
         transaction.on_commit(scheduling.forget)
     return revision
 
@@ -308,12 +324,13 @@ def publish_due(now: datetime | None = None) -> list[Post]:
             )
             if post is None or state_of(post) != Status.SCHEDULED or post.publish_at > now:
                 continue  # another process took it, or it changed meanwhile
-            before = _where(post)
+            before, shown, listed, tag_ids = _where(post), _seen_of(post), _listed(post), _tag_ids(post)
             try:
                 with transaction.atomic():
                     _go_live(post)
                     post.save()
                     _log(post, None, Action.PUBLISH_SCHEDULED, before, post.latest_revision)
+                    _refresh_moved(post, shown, listed, tag_ids)
                 published.append(post)
             except Exception as error:  # one post that cannot go live must not hold back the others
                 logger.exception("“%s” could not be published at its scheduled time", post)
@@ -330,6 +347,52 @@ def publish_due(now: datetime | None = None) -> list[Post]:
 def next_due() -> datetime | None:
     """When the next scheduled revision goes live."""
     return Post.objects.scheduled().order_by("publish_at").values_list("publish_at", flat=True).first()
+
+
+# The legacy import
+
+
+def reimport(
+    post: Post,
+    *,
+    content: Content,
+    rendered: Rendered,
+    categories: Iterable[Category],
+    tags: Iterable,
+    details: dict,
+    draft: bool,
+    by,
+    run: ImportRun,
+    comment: str,
+) -> Revision:
+    """Write a file of the legacy dump over its post: the dump says what the post is, whatever its
+    state in the CMS (the importer leaves alone, unless forced, posts changed there since). A post
+    deleted in the CMS comes back (logged as undeleted); waiting changes, review and schedule are
+    dropped; the post is published unless the file is a draft. `categories`, `tags`: as the
+    importer found or made them for the names in `content`; `details`: the post's own fields."""
+    if by is not None and not by.has_perm("posts.import_dump"):
+        raise PermissionDenied("You may not import the legacy dump.")
+    with transaction.atomic():
+        post = _locked(post)
+        before = _where(post)
+        revision = _new_revision(post, content, rendered, by=by, source=Revision.Source.IMPORT, message=comment)
+        for name, value in details.items():
+            setattr(post, name, value)
+        if post.publish_at:
+            transaction.on_commit(scheduling.forget)
+        post.pending_status, post.publish_at, post.submitted_at = "", None, None
+        if post.status in (Status.DELETED, Status.IN_REVIEW, Status.SCHEDULED):
+            post.status = Status.PUBLISHED
+        if draft and post.status == Status.PUBLISHED:
+            post.status = Status.DRAFT
+        post.latest_revision = revision
+        post.live_revision = revision if post.is_published else None
+        _apply(post, content, rendered, categories=list(categories), tags=list(tags))
+        action = Action.UNDELETE if before[0] == Status.DELETED else Action.EDIT
+        _log(post, by, action, before, revision, comment, run=run)
+        # What readers see of it the importer refreshes once for the run, with every post it wrote.
+        refresh([post.pk], seen=False)
+    return revision
 
 
 # Aliases and attachments: what readers reach of a post besides its content
@@ -369,6 +432,7 @@ def change_details(post: Post, *, by, values: dict) -> Post:
             setattr(post, name, value)
         post.save(update_fields=[*changed, "updated"])
         _log(post, by, Action.EDIT, _where(post), post.latest_revision, "Changed " + "; ".join(lines))
+        refresh([post.pk], seen=post.status in REACHED, tag_ids=_tag_ids(post) if post.is_published else ())
     return post
 
 
@@ -451,7 +515,7 @@ def change_attachment(attachment: Attachment, *, by, posts: Iterable[Post] | Non
             changes[pk] = [f"attachment {old} removed"]
         elif fields:
             changes[pk] = [f"attachment {old}: {', '.join(fields)}"]
-    with _changing_links(changes, by, Action.ATTACHMENTS):
+    with _changing_links(changes, by, Action.ATTACHMENTS, shown_on=old_posts | new_posts):
         attachment.full_clean()
         attachment.save()
         if posts is not None:
@@ -474,9 +538,10 @@ def delete_attachments(attachments: Iterable[Attachment], *, by) -> None:
 
 
 @contextmanager
-def _changing_links(changes: dict[int, list[str]], by, action: str):
+def _changing_links(changes: dict[int, list[str]], by, action: str, *, shown_on: Iterable[int] = ()):
     """The frame of a change to posts' aliases or attachments: lock the posts it concerns, check
-    the user may change each, and once changed log it on each."""
+    the user may change each, and once changed log it on each and refresh them, and the posts
+    in `shown_on` (those showing an attachment whose details changed)."""
     with transaction.atomic():
         posts = list(Post.objects.select_for_update(of=("self",)).filter(pk__in=changes).order_by("pk"))
         for post in posts:
@@ -486,6 +551,8 @@ def _changing_links(changes: dict[int, list[str]], by, action: str):
         for post in posts:
             comment = "; ".join(changes[post.pk])
             _log(post, by, action, _where(post), comment=comment[:1].upper() + comment[1:])
+        post_ids = {*changes, *shown_on}
+        refresh(post_ids, seen=Post.objects.filter(pk__in=post_ids, status__in=REACHED).exists())
 
 
 # The parts
@@ -504,11 +571,36 @@ def _move(post: Post, user, action: str, comment: str, reviewed: Revision | int 
         reviewed = reviewed.pk if isinstance(reviewed, Revision) else reviewed
         if reviewed is not None and reviewed != post.latest_revision_id:
             raise EditConflict(conflict_message(post, post.latest_revision), post.latest_revision)
-        before = _where(post)
+        before, shown, listed, tag_ids = _where(post), _seen_of(post), _listed(post), _tag_ids(post)
         yield post
         post.save()
         _log(post, user, action, before, post.latest_revision, comment)
+        _refresh_moved(post, shown, listed, tag_ids)
         transaction.on_commit(scheduling.forget)
+
+
+def _seen_of(post: Post) -> tuple:
+    """What readers get of the post: its page (or its 410) and, published, its live revision."""
+    if post.status not in REACHED:
+        return ()
+    return post.status, post.live_revision_id if post.is_published else None
+
+
+def _listed(post: Post) -> tuple:
+    """What the digests of its tags hold of the post (related.py)."""
+    return post.is_published, post.title, post.slug, post.date
+
+
+def _refresh_moved(post: Post, shown: tuple, listed: tuple, tag_ids: set[int]) -> None:
+    """Refresh what depends on a post moved from what readers got (`shown`), what its tags'
+    digests held (`listed`) and the tags it had."""
+    tags_now = _tag_ids(post)
+    relisted = listed != _listed(post) or tag_ids != tags_now
+    refresh([post.pk], seen=_seen_of(post) != shown, tag_ids=tag_ids | tags_now if relisted else ())
+
+
+def _tag_ids(post: Post) -> set[int]:
+    return set(TaggedPost.objects.filter(content_object=post).values_list("tag_id", flat=True))
 
 
 def _states(post: Post) -> set[str]:
@@ -557,32 +649,53 @@ def _take_latest(post: Post, *, keep_slug_if_taken: bool = False) -> None:
     post.publish_at = post.submitted_at = None
 
 
-def _apply(post: Post, content: Content, rendered: Rendered) -> None:
-    """Make `content` the post's own (saving it)."""
+def _apply(post: Post, content: Content, rendered: Rendered, *, categories=None, tags=None) -> None:
+    """Make `content` the post's own (saving it), its categories and tags those named in it unless
+    given. A new slug leaves the old URL behind as an alias, so old links keep working; one
+    another post already claims stays with that post."""
+    old_slug = post.slug if post.pk else ""
     post.title, post.slug, post.body = content.title, content.slug, content.body
     post.set_rendered(rendered)
-    post.labels = Post.labels_for(content.categories, content.tags)
+    if categories is None:
+        categories, tags = Category.objects.filter(name__in=content.categories), list(content.tags)
+        post.labels = Post.labels_for(content.categories, content.tags)
+    else:
+        post.labels = Post.labels_for([category.name for category in categories], [tag.name for tag in tags])
     post.save()
-    post.categories.set(Category.objects.filter(name__in=content.categories))
-    post.tags.set(list(content.tags))
+    if old_slug and old_slug != post.slug:
+        Alias.objects.get_or_create(
+            path=normalize_path(reverse("posts:detail", kwargs={"slug": old_slug})),
+            defaults={"post": post, "kind": Alias.Kind.OLD_SLUG},
+        )
+    post.categories.set(categories)
+    post.tags.set(tags)
     shown = Attachment.objects.uploads_shown_in(content.body)
     post.attachments.remove(*post.attachments.filter(legacy_url=None).exclude(pk__in=shown))
     post.attachments.add(*shown)
 
 
-def _new_revision(post: Post, content: Content, rendered: Rendered, *, by, source: str, message: str) -> Revision:
-    return Revision.objects.create(
+def new_revision(post: Post, content: Content, html: str, *, by, source: str, message: str, created=None) -> Revision:
+    """The one maker of revisions: `content` as a revision of `post`, unsaved (the importer
+    writes its new posts' revisions in bulk)."""
+    return Revision(
         post=post,
         title=content.title,
         slug=content.slug,
         body=content.body,
-        body_html=rendered.html,
+        body_html=html,
         categories=list(content.categories),
         tags=list(content.tags),
         author=by,
+        created=created or timezone.now(),
         source=source,
-        message=message,
+        message=message[:500],
     )
+
+
+def _new_revision(post: Post, content: Content, rendered: Rendered, *, by, source: str, message: str) -> Revision:
+    revision = new_revision(post, content, rendered.html, by=by, source=source, message=message)
+    revision.save()
+    return revision
 
 
 def _check_slug(slug: str, post: Post | None) -> None:
@@ -607,9 +720,16 @@ def _where(post: Post) -> tuple[str, str]:
 
 
 def _log(
-    post: Post, user, action: str, before: tuple[str, str], revision: Revision | None = None, comment: str = ""
+    post: Post,
+    user,
+    action: str,
+    before: tuple[str, str],
+    revision: Revision | None = None,
+    comment: str = "",
+    run: ImportRun | None = None,
 ) -> None:
     PostAction.objects.create(
+        import_run=run,
         post=post,
         post_title=post.title,
         user=user,

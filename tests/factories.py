@@ -39,3 +39,51 @@ def png(width: int = 8, height: int = 8) -> bytes:
     image = io.BytesIO()
     Image.new("RGB", (width, height), "teal").save(image, "PNG")
     return image.getvalue()
+
+
+def workflow_user():
+    """The one who makes the posts of `make_post`: allowed every move."""
+    user, _ = get_user_model().objects.get_or_create(
+        username="post-maker", defaults={"is_superuser": True, "is_staff": True, "email": "maker@example.com"}
+    )
+    return user
+
+
+def make_post(slug: str, *, title: str = "", body: str = "", categories=(), tags=(), status=None, **details):
+    """A post made as editors make one, through the workflow's verbs: created with this content,
+    then published (or put in `status`: draft, unpublished, deleted); `details`: its own fields
+    (date, lastmod, author, tiki_page_id)."""
+    from posts import workflow
+    from posts.models import Category, Post
+
+    by = workflow_user()
+    for name in categories:
+        Category.objects.get_or_create(name=name)
+    content = workflow.Content(title or slug.replace("-", " ").capitalize(), slug, body, tuple(categories), tuple(tags))
+    post = workflow.create(by=by, content=content, post=Post(author=details.pop("author", by), **details))
+    status = status or Post.Status.PUBLISHED
+    if status != Post.Status.DRAFT:
+        workflow.publish(post, by=by)
+    if status == Post.Status.UNPUBLISHED:
+        workflow.unpublish(post, by=by)
+    elif status == Post.Status.DELETED:
+        workflow.delete(post, by=by)
+    return Post.objects.get(pk=post.pk)
+
+
+def change_post(post, **content):
+    """Edit the post's content (title, slug, body, categories, tags) and publish the change."""
+    from posts import workflow
+    from posts.models import Category, Post
+
+    by = workflow_user()
+    post = Post.objects.select_related("latest_revision").get(pk=post.pk)
+    for name in content.get("categories", ()):
+        Category.objects.get_or_create(name=name)
+    old = workflow.Content.of(post.latest_revision)
+    new = workflow.Content(
+        **{**old.__dict__, **{name: tuple(v) if isinstance(v, list) else v for name, v in content.items()}}
+    )
+    workflow.edit(post, by=by, content=new, based_on=post.latest_revision)
+    workflow.publish(post, by=by)
+    return Post.objects.get(pk=post.pk)

@@ -8,7 +8,7 @@ from html import unescape
 import pytest
 
 from posts import workflow
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Alias, Post
 from posts.workflow import Content
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from axes.models import AccessAttempt
 
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Post
 
 from .factories import PASSWORD, make_user

@@ -8,8 +8,9 @@ import pytest
 from django.utils.encoding import iri_to_uri
 
 from posts.middleware import NUL_REFUSED
-from posts.models import Alias, Category, Post, Revision
+from posts.models import Alias, Post
 
+from .factories import make_post
 from .server import percent_encoded
 from .test_site import IMPOSSIBLE_ARCHIVES
 
@@ -21,13 +22,10 @@ TAG = "Vitamin D – µg"
 
 @pytest.fixture
 def post():
-    post = Post.objects.create(
-        title=TITLE, slug=SLUG, body="Omega-3 and vitamin D, in µg.", status=Post.Status.PUBLISHED,
+    post = make_post(
+        SLUG, title=TITLE, body="Omega-3 and vitamin D, in µg.", categories=["Cœur – heart"], tags=[TAG],
         date=datetime(2012, 12, 1, tzinfo=UTC),
     )  # fmt: skip
-    post.tags.set([TAG])
-    post.categories.set([Category.objects.create(name="Cœur – heart")])
-    post.record_revision(by=None, source=Revision.Source.IMPORT)
     Alias.objects.create(path=ALIAS, post=post, kind=Alias.Kind.LEGACY_TITLE)
     return post
 

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.utils.encoding import iri_to_uri
 
-from posts.importer import import_dump
 from posts.legacy.dump import parse_post
+from posts.legacy.importer import import_dump
 from posts.models import Alias, Post
 
 from .conftest import CORPUS_FILES

@@ -12,13 +12,15 @@ from django.db import connection
 from django.utils import timezone
 from taggit.models import Tag
 
-from posts import importer, workflow
+from posts import workflow
 from posts.aliases import normalize_path
 from posts.cache import VERSION_KEY, content_version
-from posts.importer import import_dump
+from posts.legacy import importer
+from posts.legacy.importer import import_dump
 from posts.models import Alias, Attachment, Category, ImportRun, Post, PostAction, Revision, TaggedPost
 
 from .conftest import CORPUS_FILES, CORPUS_SEED
+from .factories import change_post
 
 pytestmark = pytest.mark.django_db
 
@@ -164,10 +166,7 @@ def test_a_changed_slug_on_reimport_leaves_the_old_url_redirecting(dump, client)
 def test_a_post_edited_in_the_cms_is_a_conflict_unless_forced(dump, admin_user):
     path = write(dump, "a.md", post_file(body="Imported."))
     import_dump(dump)
-    post = Post.objects.get()
-    post.body = "Edited by a person."
-    post.save()
-    post.record_revision(by=admin_user, source=Revision.Source.EDITOR)
+    change_post(Post.objects.get(), body="Edited by a person.")
     path.write_text(post_file(body="Imported again."))
     before = db_state()
 

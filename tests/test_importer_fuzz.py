@@ -18,8 +18,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from posts.importer import import_dump
 from posts.legacy.dump import DumpError, LegacyPost, iter_dump, parse_post
+from posts.legacy.importer import import_dump
 
 from .databases import fingerprint
 

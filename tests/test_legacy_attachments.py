@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from posts.legacy.attachments import LEGACY_HOSTS, attachment_kind, attachment_path, find_attachment_urls
+from posts.legacy.attachments import attachment_kind, attachment_path
+from posts.rendering.cdn import LEGACY_HOSTS, find_attachment_urls
 
 CORPUS = Path(os.environ.get("VDWIKI_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 CDN = "https://d1bk1kqxc0sym.cloudfront.net"

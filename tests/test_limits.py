@@ -14,8 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from posts import workflow
-from posts.importer import import_dump
 from posts.legacy.dump import parse_post
+from posts.legacy.importer import import_dump
 from posts.limits import body_problem, nesting_depth, tags_problem
 from posts.models import Post, Revision
 from posts.rendering import render

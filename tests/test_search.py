@@ -6,9 +6,9 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.middleware import NUL_REFUSED
-from posts.models import Category, Post, Revision
+from posts.models import Category, Post
 from posts.search import (
     MAX_QUERY_LENGTH,
     MAX_TERMS,
@@ -21,6 +21,7 @@ from posts.search import (
 )
 
 from .conftest import CORPUS_FILES
+from .factories import change_post
 
 WORD = re.compile(r"(?<![\w./@-])[a-z]{8,}(?![\w./@-])")  # not part of a URL, host or e-mail address
 SEED_SLUG = "recurrent-miscarriages-decreased-by-increased-vitamin-d-levels"
@@ -250,12 +251,14 @@ def test_snippets_mark_the_words_and_carry_no_markup_from_the_body(corpus):
 def test_a_revision_of_title_body_and_tags_is_searchable_at_once(corpus):
     post = Post.objects.get(slug=SEED_SLUG)
     assert slugs(all_results("quokka")) == []
-    post.title = "Quokka colonies and vitamin D"
-    post.body = "Wombats, too, were *studied*."
-    post.save()
-    post.tags.add("marsupials")
-    post.categories.add(Category.objects.create(name="Fauna"))
-    post.record_revision(by=None, source=Revision.Source.EDITOR)
+    revision = post.latest_revision
+    change_post(
+        post,
+        title="Quokka colonies and vitamin D",
+        body="Wombats, too, were *studied*.",
+        tags=[*revision.tags, "marsupials"],
+        categories=[*revision.categories, "Fauna"],
+    )
 
     for query in ["quokka", "wombats", "marsupials", "fauna"]:
         assert slugs(all_results(query)) == [post.slug], query

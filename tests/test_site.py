@@ -14,12 +14,14 @@ from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 
-from posts import related
+from posts import related, workflow
 from posts.cache import VERSION_KEY, _key, cached_page
-from posts.importer import import_dump
-from posts.models import Category, Post, Revision
+from posts.legacy.importer import import_dump
+from posts.models import Category, Post
 from vdwiki.cache import RedisCache
 from vdwiki.wsgi import application
+
+from .factories import change_post, make_post, workflow_user
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +30,9 @@ SEED_URL = f"/posts/{SEED_SLUG}/"
 
 
 @pytest.fixture
-def corpus(corpus_dump):
-    import_dump(corpus_dump)
+def corpus(corpus_dump, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # tag digests are made once the import commits
+        import_dump(corpus_dump)
 
 
 def page(client, url):
@@ -40,18 +43,16 @@ def page(client, url):
 
 def make_posts(count, *, start=0):
     """`count` published posts, each in two categories and with three tags."""
-    categories = [Category.objects.get_or_create(name=name)[0] for name in ("Top news", "Pregnancy", "Bones")]
+    categories = ("Top news", "Pregnancy", "Bones")
     for n in range(start, start + count):
-        post = Post.objects.create(
+        make_post(
+            f"post-{n}",
             title=f"Post number {n}",
-            slug=f"post-{n}",
             body=f"## First\n\nText {n}\n\n## Second\n\nMore\n\n## Third\n\nEnd",
-            status=Post.Status.PUBLISHED,
+            categories=categories[n % 2 : n % 2 + 2],
+            tags=[f"tag {n % 4}", f"tag {n % 5}", "vitamin d"],
             date=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n),
         )
-        post.categories.set(categories[n % 2 : n % 2 + 2])
-        post.tags.set([f"tag {n % 4}", f"tag {n % 5}", "vitamin d"])
-        post.record_revision(by=None, source=Revision.Source.IMPORT)
 
 
 def test_the_home_page_shows_newest_posts_the_featured_category_and_counts(client, corpus):
@@ -156,11 +157,7 @@ def test_related_posts_prefer_shared_rare_tags_over_common_ones_and_newer_posts(
     monkeypatch.setattr(related, "NEWEST_PER_TAG", 10)
 
     def post(slug, day, tags):
-        made = Post.objects.create(
-            title=slug, slug=slug, status=Post.Status.PUBLISHED, date=datetime(2020, 1, day, tzinfo=UTC)
-        )
-        made.tags.set(tags)
-        return made
+        return make_post(slug, title=slug, tags=tags, date=datetime(2020, 1, day, tzinfo=UTC))
 
     post("this", 1, ["rickets", "infant", "vitamin d"])
     post("both-rare-tags", 2, ["rickets", "infant"])
@@ -180,10 +177,7 @@ def test_related_posts_are_found_by_a_rare_tag_among_many_common_ones(client, mo
     monkeypatch.setattr(related, "NEWEST_PER_TAG", 2)
 
     def post(slug, year, tags):
-        made = Post.objects.create(
-            title=slug, slug=slug, status=Post.Status.PUBLISHED, date=datetime(year, 1, 1, tzinfo=UTC)
-        )
-        made.tags.set(tags)
+        make_post(slug, title=slug, tags=tags, date=datetime(year, 1, 1, tzinfo=UTC))
 
     common = [f"common {n}" for n in range(5)]
     for n in range(3):  # the common tags are used, by newer posts, before the rare one exists
@@ -329,10 +323,7 @@ def test_a_page_that_sets_a_cookie_is_not_kept(client, rf):
 def test_a_change_to_a_post_shows_at_once(client, admin_user):
     make_posts(2)
     assert "Text 0" in client.get("/posts/post-0/").content.decode()
-    post = Post.objects.get(slug="post-0")
-    post.body = "Changed words"
-    post.save()
-    post.record_revision(by=admin_user, source=Revision.Source.EDITOR)
+    change_post(Post.objects.get(slug="post-0"), body="Changed words")
 
     assert "Changed words" in client.get("/posts/post-0/").content.decode()
     assert "Changed words" in client.get("/").content.decode()
@@ -342,9 +333,7 @@ def test_a_change_to_a_post_shows_at_once(client, admin_user):
 def test_an_unpublished_post_leaves_the_cached_lists_at_once(client):
     make_posts(2)
     assert "/posts/post-1/" in client.get("/posts/").content.decode()
-    post = Post.objects.get(slug="post-1")
-    post.status = Post.Status.DRAFT
-    post.save()
+    workflow.unpublish(Post.objects.get(slug="post-1"), by=workflow_user())
 
     assert "/posts/post-1/" not in client.get("/posts/").content.decode()
     assert client.get("/posts/post-1/").status_code == 404
@@ -395,9 +384,7 @@ def test_cached_pages_go_stale_when_a_change_is_committed_not_before(client):
     client.get("/posts/post-0/")
     version = cache.get(VERSION_KEY)
     with transaction.atomic():
-        post = Post.objects.get(slug="post-0")
-        post.title = "A new title"
-        post.save()
+        change_post(Post.objects.get(slug="post-0"), title="A new title")
         assert cache.get(VERSION_KEY) == version  # a request now would cache the old content again
     assert cache.get(VERSION_KEY) > version
     assert "A new title" in client.get("/posts/post-0/").content.decode()

@@ -8,9 +8,11 @@ from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 from taggit.models import Tag
 
-from posts.importer import import_dump
+from posts.legacy.importer import import_dump
 from posts.models import Category, Post, Revision
 from posts.sitemaps import AnnotatedSitemap
+
+from .factories import make_post
 
 pytestmark = pytest.mark.django_db
 
@@ -52,15 +54,13 @@ def all_urls(client):
 def make_posts(count, start=0):
     first_date = datetime(2024, 1, 1, tzinfo=UTC)
     for number in range(start, start + count):
-        post = Post.objects.create(
+        make_post(
+            f"post-{number}",
             title=f"Post {number}",
-            slug=f"post-{number}",
-            status=Post.Status.PUBLISHED,
+            categories=[f"Topic {number}"],
+            tags=[f"topic {number}"],
             date=first_date + timedelta(days=number),
         )
-        post.categories.add(Category.objects.create(name=f"Topic {number}"))
-        post.tags.add(f"topic {number}")
-        post.record_revision(by=None, source=Revision.Source.EDITOR)
 
 
 def test_the_index_lists_one_page_per_section_with_lastmod(client, corpus):

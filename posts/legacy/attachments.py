@@ -1,31 +1,19 @@
-"""Attachments of the legacy site: images and PDFs on two old CDN hosts.
+"""Attachments of the legacy site: images and PDFs on two old CDN hosts (posts/rendering/cdn.py).
 
-Bodies link them as `https://<cdn host>/attachments/<ext>/<file>`. The importer copies each one
+The importer copies each one
 into storage under the relative path `<ext>/<file>`, so a name taken from a URL must never be able
 to reach outside that directory.
 """
 
-import re
 from pathlib import PurePosixPath
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-LEGACY_HOSTS = frozenset({"d1bk1kqxc0sym.cloudfront.net", "d378j1rmrlek7x.cloudfront.net"})
+from ..rendering.cdn import LEGACY_HOSTS
 
 IMAGE_EXTENSIONS = frozenset({"avif", "bmp", "gif", "ico", "jpeg", "jpg", "png", "svg", "tif", "tiff", "webp"})
 
-_HOSTS_PATTERN = "|".join(re.escape(host) for host in sorted(LEGACY_HOSTS))
-_ATTACHMENT_URL = re.compile(rf"https?://(?:{_HOSTS_PATTERN})/attachments/[^\s\"'<>`\[\]{{}}|\\^]+", re.IGNORECASE)
-_TRAILING_PUNCTUATION = ".,;:!?*_~"
 _PREFIX = "/attachments/"
-
-
-def find_attachment_urls(text: str) -> list[str]:
-    """Every legacy CDN attachment URL in `text`, in order of first appearance, without duplicates."""
-    if "cloudfront" not in text.lower():
-        return []
-    urls = (_trim(match.group()) for match in _ATTACHMENT_URL.finditer(text))
-    return list(dict.fromkeys(urls))
 
 
 def attachment_path(url: str) -> str | None:
@@ -67,14 +55,6 @@ def sniff_content_type(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     return next((content_type for signature, content_type in _SIGNATURES if head.startswith(signature)), None)
-
-
-def _trim(url: str) -> str:
-    # A URL ends a sentence or a Markdown link as often as it contains a parenthesis: strip
-    # punctuation and unbalanced closing parentheses, as GFM's autolinker does.
-    while url and (url[-1] in _TRAILING_PUNCTUATION or (url[-1] == ")" and url.count(")") > url.count("("))):
-        url = url[:-1]
-    return url
 
 
 def _is_safe_name(name: str) -> bool:

@@ -24,8 +24,8 @@ from django.core.validators import slug_unicode_re
 from django.utils.text import slugify
 
 from posts.aliases import hidden_address, normalize_path
-from posts.legacy.attachments import find_attachment_urls
 from posts.legacy.frontmatter import FrontMatterError, parse_front_matter
+from posts.rendering.cdn import find_attachment_urls
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
 MAX_SLUG_LENGTH = 255
@@ -213,7 +213,8 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
 def _iter_zip(archive: zipfile.ZipFile, limit: int) -> Iterator[DumpFile]:
     with archive:
         for info in sorted(archive.infolist(), key=lambda info: info.filename):
-            if not info.is_dir() and _is_markdown(_clean_name(info.filename)):
+            # Not info.is_dir(): it fails on an entry with an empty name, which a hostile archive has.
+            if not info.filename.endswith("/") and _is_markdown(_clean_name(info.filename)):
                 yield _read_zip_entry(archive, info, limit)
 
 
@@ -235,14 +236,19 @@ def _read_zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int)
     return DumpFile(name, data)
 
 
+GZIP_HEADER_BYTES = 10
+
+
 def _check_gzip(path: Path) -> None:
     try:
         with path.open("rb") as file:
-            magic = file.read(2)
+            header = file.read(GZIP_HEADER_BYTES)
     except OSError as error:
         raise DumpError(str(path), f"cannot read archive: {error.strerror or error}") from None
-    if magic != b"\x1f\x8b":
+    if header[:2] != b"\x1f\x8b":
         raise DumpError(str(path), "not a valid .tar.gz archive: not gzip-compressed")
+    if len(header) < GZIP_HEADER_BYTES:  # tarfile fails on it with a TypeError, not a TarError
+        raise DumpError(str(path), "corrupt .tar.gz archive: its gzip header is cut short")
 
 
 def _iter_tar(path: Path, limit: int) -> Iterator[DumpFile]:

@@ -10,8 +10,7 @@ import html
 import re
 from collections.abc import Mapping
 
-from posts.legacy import remnants
-
+from . import remnants
 from .goldmark import to_html
 from .result import Heading, Rendered
 from .sanitize import RESERVED_IDS, absolute_urls, canonical_href, sanitize

@@ -15,8 +15,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from posts.legacy import remnants
-
+from . import remnants
 from .result import Heading
 
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote, urljoin
 
 import nh3
 
-from posts.legacy.attachments import LEGACY_HOSTS
+from .cdn import LEGACY_HOSTS
 
 
 def sanitize(html: str, attachments: Mapping[str, str]) -> tuple[str, tuple[str, ...], tuple[str, ...]]:

@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from posts.article import store_all_articles
-from posts.cache import bump_content_version
+from posts.changes import refresh
 from posts.models import RENDERED_FIELDS, Post, Revision, render_body
 
 BATCH = 500
@@ -13,8 +12,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         posts = self._rerender(Post.objects.only("pk", "body", *RENDERED_FIELDS), RENDERED_FIELDS)
         revisions = self._rerender(Revision.objects.only("pk", "body", "body_html"), ["body_html"])
-        articles = store_all_articles()
-        bump_content_version()  # bulk updates send no signals
+        post_ids = list(Post.objects.values_list("pk", flat=True))
+        refresh(post_ids, seen=True, tag_ids=None)  # every article, every digest, every cached page
+        articles = len(post_ids)
         self.stdout.write(
             self.style.SUCCESS(f"{posts} post(s) and {revisions} revision(s) changed; {articles} article(s) stored")
         )

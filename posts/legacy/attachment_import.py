@@ -9,9 +9,9 @@ from pathlib import Path
 from django.core.files import File
 from django.core.files.storage import default_storage
 
-from .legacy.attachments import SNIFF_BYTES, attachment_kind, attachment_path, sniff_content_type
-from .legacy.dump import LegacyPost
-from .models import Attachment
+from ..models import Attachment
+from .attachments import SNIFF_BYTES, attachment_kind, attachment_path, sniff_content_type
+from .dump import LegacyPost
 
 
 @dataclass

@@ -1,0 +1,47 @@
+"""The categories and tags an import links its posts to, found (whatever their capitalisation)
+or made once per run."""
+
+from django.db.models import Q
+from django.utils.text import slugify
+from taggit.models import Tag
+
+from ..models import Category, Post
+from .dump import LegacyPost
+
+
+class Labels:
+    def __init__(self):
+        self.categories: dict[str, Category] = {}  # by slug
+        self.category_names: dict[str, Category] = {}  # by the name as written
+        self.tags: dict[str, Tag] = {}  # by the casefolded name
+
+    def forget(self) -> None:
+        """After a rolled-back batch: what it made is gone."""
+        self.categories.clear()
+        self.category_names.clear()
+        self.tags.clear()
+
+    def of(self, legacy: LegacyPost) -> str:
+        """The post's `labels`, from the categories and tags it is linked to."""
+        return Post.labels_for(
+            [self.category(name).name for name in legacy.categories], [self.tag(name).name for name in legacy.tags]
+        )
+
+    def category(self, name: str) -> Category:
+        if name in self.category_names:  # each post asks twice per category: skip the slugify
+            return self.category_names[name]
+        slug = Category.slug_for(name)
+        if slug not in self.categories:
+            self.categories[slug] = Category.objects.filter(
+                Q(slug=slug) | Q(name__iexact=name)
+            ).first() or Category.objects.create(name=name, slug=slug)
+        self.category_names[name] = self.categories[slug]
+        return self.categories[slug]
+
+    def tag(self, name: str) -> Tag:
+        key = name.casefold()
+        if key not in self.tags:
+            # taggit makes the slug, unless the name has no letter or digit to make one from.
+            slug = "" if slugify(name, allow_unicode=True) else Category.slug_for(name)
+            self.tags[key] = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name, slug=slug)
+        return self.tags[key]
