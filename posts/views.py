@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import Http404, HttpResponsePermanentRedirect
@@ -19,7 +19,6 @@ from . import previews
 from .article import live_article
 from .cache import cached_page
 from .models import Alias, Category, Post, Revision
-from .paths import path_of
 from .related import related_posts
 from .search import similar_posts
 
@@ -27,26 +26,8 @@ PAGE_SIZE = 20
 FEATURED_CATEGORY = "top-news"
 HOME_CATEGORIES = 20
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-# A post page runs on every uncached view of any of 15,000 posts: its queries are written out,
-# as building them with the ORM took longer than running them. Its stored article (article.py)
-# holds the rest of what it shows of the post.
-POST_PAGE_SQL = """
-    SELECT id, title, slug, summary, body_html, date, lastmod, status, updated, article
-    FROM posts_post WHERE slug = %s
-"""
-# The published posts just before and after a post by date, those of the same date by id: each a
-# date range the (status, date, id) index walks, minus the post's own side of its date.
-NEIGHBOURS_SQL = """
-    SELECT * FROM (
-        SELECT 'older', title, slug FROM posts_post
-        WHERE status = %s AND date <= %s AND NOT (date = %s AND id >= %s) ORDER BY date DESC, id DESC LIMIT 1
-    ) AS older
-    UNION ALL
-    SELECT * FROM (
-        SELECT 'newer', title, slug FROM posts_post
-        WHERE status = %s AND date >= %s AND NOT (date = %s AND id <= %s) ORDER BY date, id LIMIT 1
-    ) AS newer
-"""
+# What a post page shows of the post itself; its stored article (article.py) holds the rest.
+PAGE_FIELDS = ["title", "slug", "summary", "body_html", "date", "lastmod", "status", "updated", "article"]
 FILE_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")  # "/Dr. Holick" names a page, not a file
 PAGE_EXTENSIONS = {"html", "htm"}
 
@@ -73,21 +54,22 @@ def legacy_response(request):
 
 
 def may_see(request, post_id: int) -> bool:
-    """Whether the user may see an unpublished post: only those who may edit it (DESIGN.md)."""
-    user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated) and Post.objects.visible_to(user).filter(pk=post_id).exists()
+    """Whether the user may see this post (DESIGN.md: an unpublished one only if they may edit it).
+    A 404 handled before AuthenticationMiddleware has no user: it is anyone's."""
+    user = getattr(request, "user", None) or AnonymousUser()
+    return Post.objects.readable_by(user).filter(pk=post_id).exists()
 
 
 @cached_page
 def post_detail(request, slug):
-    """A post's page in three queries: the post, its related posts, its neighbours."""
-    post = next(iter(Post.objects.raw(POST_PAGE_SQL, [slug])), None)
-    if post is None:
-        raise Http404("No post here.")
+    """A post's page in four queries: the post, its related posts, its two neighbours."""
+    deleted = Post.objects.filter(status=Post.Status.DELETED)  # in the same query: they answer 410
+    try:
+        post = (Post.objects.readable_by(request.user) | deleted).only(*PAGE_FIELDS).get(slug=slug)
+    except Post.DoesNotExist:
+        raise Http404("No post here.") from None
     if post.status == Post.Status.DELETED:
         return gone(request)
-    if not post.is_published and not may_see(request, post.pk):
-        raise Http404("No post here.")
     if not post.article:
         post.article = live_article(post)
     return _post_page(request, post)
@@ -195,13 +177,14 @@ class PostLink:
 
 
 def _neighbours(post: Post) -> dict[str, PostLink]:
-    """{"previous": the older published post, "next": the newer one}, those there are."""
-    published, date, pk = Post.Status.PUBLISHED, connection.ops.adapt_datetimefield_value(post.date), post.pk
-    with connection.cursor() as cursor:
-        cursor.execute(NEIGHBOURS_SQL, [published, date, date, pk, published, date, date, pk])
-        rows = cursor.fetchall()
-    names = {"older": "previous", "newer": "next"}
-    return {names[side]: PostLink(title, path_of("posts:detail", slug)) for side, title, slug in rows}
+    """{"previous": the older published post, "next": the newer one}, those there are. Posts of
+    the same date come in order of id; each query is a range of dates on the (status, date, id)
+    index, minus the post's own side of its date."""
+    published = Post.objects.published().only("title", "slug")
+    older = published.filter(date__lte=post.date).exclude(date=post.date, pk__gte=post.pk).order_by("-date", "-pk")
+    newer = published.filter(date__gte=post.date).exclude(date=post.date, pk__lte=post.pk).order_by("date", "pk")
+    neighbours = {"previous": older.first(), "next": newer.first()}
+    return {side: PostLink(other.title, other.get_absolute_url()) for side, other in neighbours.items() if other}
 
 
 def _listed(posts):

@@ -158,7 +158,7 @@ def test_an_unknown_post_url_costs_one_post_query_one_alias_query_and_one_search
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/posts/no-such-post/").status_code == 404
     post, alias, search = (query["sql"] for query in queries.captured_queries)
-    assert "FROM posts_post WHERE slug =" in post
+    assert '"posts_post"."slug" =' in post
     assert 'FROM "posts_alias"' in alias
     assert "posts_post_fts" in search or "search_title" in search
 
