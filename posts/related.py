@@ -46,8 +46,8 @@ class RelatedPost:
 def related_posts(post: Post) -> list[RelatedPost]:
     """One query: the digests of the post's tags."""
     posts, shared, shared_rare = {}, Counter(), Counter()
-    tags = TaggedPost.objects.filter(content_object=post).values("tag")
-    for published, newest in TagDigest.objects.filter(tag__in=tags).values_list("published", "newest"):
+    digests = TagDigest.objects.filter(tag__posts_taggedpost_items__content_object_id=post.pk)
+    for published, newest in digests.values_list("published", "newest"):
         rare = published <= NEWEST_PER_TAG
         for post_id, title, slug, date in newest:
             if post_id != post.pk:
