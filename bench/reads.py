@@ -106,7 +106,11 @@ def main() -> None:
                 with gunicorn(env, work / f"gunicorn-{name}.log", root=root):
                     url = f"http://{BIND}{POST}"
                     urllib.request.urlopen(url, timeout=10)
-                    rps[name].append(wrk(url, duration=args.duration, connections=args.connections)["rps"])
+                    result = wrk(url, duration=args.duration, connections=args.connections)
+                if result["bad"]:  # fast failures are no figure of a page: the round does not count
+                    print(f"round {round_ + 1} {name}: {result['bad']} errors or non-2xx answers", flush=True)
+                    continue
+                rps[name].append(result["rps"])
                 print(f"round {round_ + 1} {name}: {rps[name][-1]:.0f} req/s, {cpu[name][-1]:.2f} ms CPU", flush=True)
 
     print(f"{args.posts} posts in PostgreSQL, page cache off, baseline {baseline[:10]}; gunicorn with 2 workers,")
