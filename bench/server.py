@@ -70,18 +70,19 @@ def imported_database(work: Path, database: str, posts: int):
 
 
 @contextmanager
-def gunicorn(env: dict, log: Path):
-    """gunicorn on vdwiki.wsgi at 127.0.0.1:PORT, once it answers, its messages written to `log`
-    (a pipe nobody reads would stop the workers once full)."""
+def gunicorn(env: dict, log: Path, *, root: Path = ROOT):
+    """gunicorn on the vdwiki.wsgi of the checkout at `root`, at the address env["GUNICORN_BIND"],
+    once it answers, its messages written to `log` (a pipe nobody reads would stop the workers
+    once full)."""
     with log.open("ab") as errors:
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "vdwiki.wsgi"], cwd=ROOT, env=env,
+            [str(Path(sys.executable).parent / "gunicorn"), "vdwiki.wsgi"], cwd=root, env=env,
             stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True,
         )  # fmt: skip
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/", timeout=2)
+                urllib.request.urlopen(f"http://{env['GUNICORN_BIND']}/", timeout=2)
                 break
             except OSError:
                 time.sleep(0.2)

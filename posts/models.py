@@ -31,6 +31,13 @@ class PostQuerySet(models.QuerySet):
             return self
         return self.filter(author=user) if user.is_authenticated else self.none()
 
+    def readable_by(self, user):
+        """The posts `user` may read on the public site: the published ones, and the others but
+        deleted ones to those who may edit them (DESIGN.md)."""
+        if not user.is_authenticated:
+            return self.published()
+        return self.published() | self.visible_to(user).existing()
+
     def in_review(self):
         """Posts whose latest revision waits for a moderator: new posts and changes to live ones."""
         return self.in_state("in_review")

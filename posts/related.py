@@ -10,7 +10,6 @@ changes.refresh); the importer remakes them all after its writes, and so does
 `manage.py refresh_digests`, for changes made otherwise (QuerySet.update()).
 """
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,10 +24,6 @@ from .paths import path_of
 
 RELATED_POSTS = 5
 NEWEST_PER_TAG = 20
-DIGESTS_OF_POST_SQL = """
-    SELECT d.published, d.newest FROM posts_tagdigest d
-    JOIN posts_taggedpost t ON t.tag_id = d.tag_id WHERE t.content_object_id = %s
-"""
 DIGEST_LOCK = 0x7664_6967  # "vdig": PostgreSQL advisory lock taken while digests are remade
 
 
@@ -44,15 +39,12 @@ class RelatedPost:
 
 
 def related_posts(post: Post) -> list[RelatedPost]:
-    """One query: the digests of the post's tags (written out: the ORM took longer to build it
-    than the database to run it, on every view of a post page)."""
+    """One query: the digests of the post's tags."""
     posts, shared, shared_rare = {}, Counter(), Counter()
-    with connection.cursor() as cursor:
-        cursor.execute(DIGESTS_OF_POST_SQL, [post.pk])
-        digests = cursor.fetchall()
-    for published, newest in digests:
+    digests = TagDigest.objects.filter(tag__posts_taggedpost_items__content_object_id=post.pk)
+    for published, newest in digests.values_list("published", "newest"):
         rare = published <= NEWEST_PER_TAG
-        for post_id, title, slug, date in json.loads(newest):
+        for post_id, title, slug, date in newest:
             if post_id != post.pk:
                 if post_id not in posts:
                     posts[post_id] = RelatedPost(post_id, title, slug, datetime.fromisoformat(date))

@@ -1,5 +1,6 @@
 """What a post's author or a reader's query writes stays text on the page: the JSON-LD block of a
-post page, and the search page's echo of the query."""
+post page, the names its header and footer show (posts/article/*.html), and the search page's echo
+of the query."""
 
 import json
 
@@ -7,6 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from posts import workflow
+from posts.models import Attachment, Category, Post
 from posts.workflow import Content
 
 from .factories import make_user
@@ -14,14 +16,18 @@ from .factories import make_user
 pytestmark = pytest.mark.django_db
 
 HOSTILE_TITLE = "</script><script>alert(1)</script><!--<script>"
+HOSTILE_NAME = '"><img src=x onerror=alert(1)><b>&amp;'
+HOSTILE_URL = 'https://cdn.example/a.pdf?"><img src=x onerror=alert(2)>'
+HOSTILE_HEADING = "&lt;img src=x onerror=alert(3)&gt; &amp;amp;"  # Markdown whose text is markup
+HEADING_TEXT = "<img src=x onerror=alert(3)> &amp;"
 HOSTILE_QUERY = '</title><script>alert(1)</script>"><img src=x onerror=alert(2)>zinc'
 WORDS_OF_THE_QUERY = "title script alert 1 script img src x onerror alert 2 zinc"
 
 
-def publish(title: str, body: str = "Words about zinc.") -> None:
+def publish(title: str, body: str = "Words about zinc.", categories: tuple[str, ...] = ()) -> Post:
     editor, moderator = make_user("Editor", "ed"), make_user("Moderator", "mo")
-    post = workflow.create(by=editor, content=Content(title, "hostile", body, tags=(title,)))
-    workflow.publish(post, by=moderator)
+    post = workflow.create(by=editor, content=Content(title, "hostile", body, categories, tags=(title,)))
+    return workflow.publish(post, by=moderator)
 
 
 def test_a_title_closing_the_script_element_stays_inside_the_json_ld_block(client):
@@ -34,6 +40,23 @@ def test_a_title_closing_the_script_element_stays_inside_the_json_ld_block(clien
     assert data["headline"] == HOSTILE_TITLE
     assert data["keywords"] == [HOSTILE_TITLE]
     assert page.find("h1").get_text() == HOSTILE_TITLE
+
+
+def test_names_in_the_posts_header_and_footer_stay_text(client):
+    Category.objects.create(name=HOSTILE_NAME, slug="hostile-category")
+    headings = [f"## {HOSTILE_HEADING} {n}" for n in range(3)]  # enough for a table of contents
+    post = publish(HOSTILE_NAME, "\n\n".join(headings), categories=(HOSTILE_NAME,))
+    Attachment.objects.create(legacy_url=HOSTILE_URL, kind=Attachment.Kind.PDF).posts.add(post)
+    page = BeautifulSoup(client.get("/posts/hostile/").content, "html.parser")
+
+    assert page.find_all(["img", "b"]) == []
+    assert [element for element in page.find_all(True) if any(name.startswith("on") for name in element.attrs)] == []
+    assert page.find("h1").get_text() == HOSTILE_NAME
+    assert [a.get_text() for a in page.select(".kicker a")] == [HOSTILE_NAME]
+    assert [a.get_text() for a in page.select(".tags a")] == [HOSTILE_NAME]
+    assert [a.get_text() for a in page.select("nav.toc a")] == [f"{HEADING_TEXT} {n}" for n in range(3)]
+    attachment = page.select_one(".attachments a")
+    assert (attachment["href"], attachment.get_text()) == (HOSTILE_URL, HOSTILE_URL.rsplit("/", 1)[-1])
 
 
 @pytest.mark.parametrize(

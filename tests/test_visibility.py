@@ -145,3 +145,11 @@ def test_the_alias_list_shows_no_alias_of_a_post_the_user_may_not_see(users, cli
         assert "/published trial one" in page, role
         assert ("/hidden calcifediol trial - mar 2020" in page) == sees, role
         assert (HIDDEN_TITLE in page) == sees, role
+
+
+def test_a_deleted_post_answers_410_to_everyone_those_who_could_edit_it_included(users, clients, site):
+    deleted = write(users["author"], HIDDEN_TITLE, HIDDEN_SLUG, 2)
+    workflow.delete(deleted, by=users["moderator"])
+    for role, client in clients.items():
+        assert client.get(deleted.get_absolute_url()).status_code == 410, role
+        assert client.get(deleted.get_absolute_url().rstrip("/")).status_code == 410, role
