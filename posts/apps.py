@@ -7,12 +7,8 @@ class PostsConfig(AppConfig):
     verbose_name = "Content"
 
     def ready(self):
-        from django.core.signals import request_started
-
-        from . import article, related, scheduling, visible_changes
+        from . import article, related, visible_changes
 
         visible_changes.connect_signals()
         related.connect_signals()
         article.connect_signals()
-        # Before any page is served, from the cache or not (cache.serve_cached_pages does the same).
-        request_started.connect(scheduling.publish_if_due, dispatch_uid="vdwiki-publish-if-due")

@@ -22,7 +22,6 @@ from django.utils.text import slugify
 from taggit.models import Tag
 from tqdm import tqdm
 
-from . import scheduling
 from .aliases import normalize_path
 from .article import article_of, articles_paused, store_articles
 from .attachment_import import AttachmentImporter, BatchAttachments
@@ -491,8 +490,6 @@ class Loader:
         post.legacy_metadata = legacy.extra
         post.import_checksum = legacy.checksum
         post.latest_revision = revision
-        if post.publish_at:
-            transaction.on_commit(scheduling.forget)
         # What the import writes is what the dump says (--force overrides the workflow's state).
         post.pending_status, post.publish_at, post.submitted_at = "", None, None
         if post.status in (Post.Status.DELETED, Post.Status.IN_REVIEW, Post.Status.SCHEDULED):

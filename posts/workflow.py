@@ -27,8 +27,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
 
-from . import limits, scheduling
+from . import limits
 from .models import Alias, Attachment, Category, Post, PostAction, Revision, render_body, state_in_words
 from .rendering import Rendered
 
@@ -201,7 +202,6 @@ def edit(
         post.save()
         action = Action.RESTORE if source == Revision.Source.RESTORE else Action.EDIT
         _log(post, by, action, before, revision=revision, comment=message)
-        transaction.on_commit(scheduling.forget)
     return revision
 
 
@@ -248,6 +248,8 @@ def schedule(post: Post, *, by, at: datetime, revision: Revision | int | None = 
     with _move(post, by, Action.SCHEDULE, comment, reviewed=revision) as post:
         _set_state(post, Status.SCHEDULED)
         post.publish_at = at
+        # In the same transaction: the schedule and the worker's task to honour it are kept together.
+        publish_due_revisions.using(run_after=at).enqueue()
     _mail_author(post, by, f"approved for publication on {timezone.localtime(at):%Y-%m-%d %H:%M}", comment)
     return post
 
@@ -293,9 +295,9 @@ def undelete(post: Post, *, by, comment: str = "") -> Post:
 
 
 def publish_due(now: datetime | None = None) -> list[Post]:
-    """Publish every scheduled revision whose time has come; for `manage.py publish_scheduled` and
-    for the first request after the time (posts/scheduling.py). One that cannot go live (its slug
-    was taken meanwhile) goes back to draft, with the reason as the comment."""
+    """Publish every scheduled revision whose time has come; for `manage.py publish_scheduled` (cron)
+    and the task worker (`publish_due_revisions`). One that cannot go live (its slug was taken
+    meanwhile) goes back to draft, with the reason as the comment."""
     now = now or timezone.now()
     published = []
     for pk in Post.objects.scheduled().filter(publish_at__lte=now).values_list("pk", flat=True):
@@ -323,8 +325,15 @@ def publish_due(now: datetime | None = None) -> list[Post]:
                 reason = " ".join(error.messages) if isinstance(error, ValidationError) else "an error, logged"
                 comment = f"It could not go live at its scheduled time: {reason}"
                 _log(post, None, Action.SEND_BACK, before, post.latest_revision, comment)
-    scheduling.forget()
     return published
+
+
+@task()
+def publish_due_revisions() -> list[str]:
+    """`publish_due` on the task worker (`manage.py db_worker`): `schedule` queues it to run at the
+    time it sets. Whatever is due then goes live, so a task left over from a schedule changed since
+    (sent back, scheduled again, published by cron) does nothing."""
+    return [post.slug for post in publish_due()]
 
 
 def next_due() -> datetime | None:
@@ -508,7 +517,6 @@ def _move(post: Post, user, action: str, comment: str, reviewed: Revision | int 
         yield post
         post.save()
         _log(post, user, action, before, post.latest_revision, comment)
-        transaction.on_commit(scheduling.forget)
 
 
 def _states(post: Post) -> set[str]:
