@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
-from django.core.cache.backends.redis import RedisCache
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection, transaction
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
+from django_redis.cache import RedisCache
 
 from posts import related
 from posts.cache import VERSION_KEY, _key, cached_page
@@ -408,7 +408,7 @@ def test_a_change_made_through_another_app_server_invalidates_this_ones_pages(cl
     """Two app servers share Redis: a version bump by either makes the other's pages stale."""
     location = "redis://127.0.0.1:6379/15"
     prefix = f"vdwiki-test-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": location,
                                    "KEY_PREFIX": prefix}}  # fmt: skip
     make_posts(1)
     assert "Text 0" in client.get("/posts/post-0/").content.decode()
