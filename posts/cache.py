@@ -16,14 +16,10 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import DisallowedHost
-from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
-
-from .scheduling import publish_if_due
 
 VERSION_KEY = "vdwiki:content-version"
 PAGE_TTL = 300
@@ -66,9 +62,11 @@ class PageCacheMiddleware:
     anonymous GET and HEAD requests from them, conditional requests too (304).
 
     First in MIDDLEWARE: a page is kept with every header the rest of the middleware gave it, and
-    a hit skips them all, and the URL resolver. `serve_cached_pages` (vdwiki/wsgi.py) answers hits
-    earlier still, before Django handles the request at all. A request with a session cookie (a
-    logged-in user: staff see drafts and notices) always gets a fresh page.
+    a hit skips them all (sessions, authentication, CSRF), and the URL resolver. A request with a
+    session cookie (a logged-in user: staff see drafts and notices) always gets a fresh page.
+
+    Django's own cache middleware does not fit: its key holds the whole query string, so every
+    `?utm_source=` would render and keep a page of its own, and it has no content version.
     """
 
     def __init__(self, get_response):
@@ -87,29 +85,6 @@ class PageCacheMiddleware:
             response.setdefault("Last-Modified", http_date())
             cache.set(key, (version, response.status_code, response.content, dict(response.headers)), PAGE_TTL)
         return response
-
-
-def serve_cached_pages(application):
-    """Wrap a WSGI application: answer page-cache hits before Django handles the request (its
-    request signals, the middleware), which was a third of the cost of a hit."""
-
-    def serve(environ, start_response):
-        # A request of its own environ: WSGIRequest stores the decoded path back into the one it
-        # is given, which Django's request, made from the same environ, could not read again.
-        request = WSGIRequest(environ.copy())
-        if _cacheable(request):
-            publish_if_due()
-            try:
-                _key, _version, entry = _lookup(request)
-            except DisallowedHost:
-                entry = None  # Django answers it: 400
-            if entry:
-                response = _answer(request, entry)
-                start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
-                return [] if request.method == "HEAD" else [response.content]
-        return application(environ, start_response)
-
-    return serve
 
 
 def _cacheable(request) -> bool:

@@ -28,8 +28,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import task
 
-from . import limits, scheduling
+from . import limits
 from .aliases import normalize_path
 from .changes import refresh
 from .models import (
@@ -217,7 +218,6 @@ def edit(
         action = Action.RESTORE if source == Revision.Source.RESTORE else Action.EDIT
         _log(post, by, action, before, revision=revision, comment=message)
         refresh([post.pk], seen=False)  # readers see a post's new revision once it is approved
-        transaction.on_commit(scheduling.forget)
     return revision
 
 
@@ -264,6 +264,8 @@ def schedule(post: Post, *, by, at: datetime, revision: Revision | int | None = 
     with _move(post, by, Action.SCHEDULE, comment, reviewed=revision) as post:
         _set_state(post, Status.SCHEDULED)
         post.publish_at = at
+        # In the same transaction: the schedule and the worker's task to honour it are kept together.
+        publish_due_revisions.using(run_after=at).enqueue()
     _mail_author(post, by, f"approved for publication on {timezone.localtime(at):%Y-%m-%d %H:%M}", comment)
     return post
 
@@ -309,9 +311,9 @@ def undelete(post: Post, *, by, comment: str = "") -> Post:
 
 
 def publish_due(now: datetime | None = None) -> list[Post]:
-    """Publish every scheduled revision whose time has come; for `manage.py publish_scheduled` and
-    for the first request after the time (posts/scheduling.py). One that cannot go live (its slug
-    was taken meanwhile) goes back to draft, with the reason as the comment."""
+    """Publish every scheduled revision whose time has come; for `manage.py publish_scheduled` (cron)
+    and the task worker (`publish_due_revisions`). One that cannot go live (its slug was taken
+    meanwhile) goes back to draft, with the reason as the comment."""
     now = now or timezone.now()
     published = []
     for pk in Post.objects.scheduled().filter(publish_at__lte=now).values_list("pk", flat=True):
@@ -340,8 +342,15 @@ def publish_due(now: datetime | None = None) -> list[Post]:
                 reason = " ".join(error.messages) if isinstance(error, ValidationError) else "an error, logged"
                 comment = f"It could not go live at its scheduled time: {reason}"
                 _log(post, None, Action.SEND_BACK, before, post.latest_revision, comment)
-    scheduling.forget()
     return published
+
+
+@task()
+def publish_due_revisions() -> list[str]:
+    """`publish_due` on the task worker (`manage.py db_worker`): `schedule` queues it to run at the
+    time it sets. Whatever is due then goes live, so a task left over from a schedule changed since
+    (sent back, scheduled again, published by cron) does nothing."""
+    return [post.slug for post in publish_due()]
 
 
 def next_due() -> datetime | None:
@@ -378,8 +387,6 @@ def reimport(
         revision = _new_revision(post, content, rendered, by=by, source=Revision.Source.IMPORT, message=comment)
         for name, value in details.items():
             setattr(post, name, value)
-        if post.publish_at:
-            transaction.on_commit(scheduling.forget)
         post.pending_status, post.publish_at, post.submitted_at = "", None, None
         if post.status in (Status.DELETED, Status.IN_REVIEW, Status.SCHEDULED):
             post.status = Status.PUBLISHED
@@ -576,7 +583,6 @@ def _move(post: Post, user, action: str, comment: str, reviewed: Revision | int 
         post.save()
         _log(post, user, action, before, post.latest_revision, comment)
         _refresh_moved(post, shown, listed, tag_ids)
-        transaction.on_commit(scheduling.forget)
 
 
 def _seen_of(post: Post) -> tuple:

@@ -5,8 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from posts import scheduling
-
+from .databases import SharedDatabase
 from .factories import make_role_groups
 from .server import Server, running_server
 
@@ -36,6 +35,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
 
 
+@pytest.fixture
+def shared_database(django_db_setup, django_db_blocker, tmp_path):
+    """The test database copied where other processes (a task worker) open it too (databases.py)."""
+    with django_db_blocker.unblock():
+        database = SharedDatabase(tmp_path)
+        database.open()
+        try:
+            yield database
+        finally:
+            database.close()
+
+
 @pytest.fixture(scope="session")
 def server_static(tmp_path_factory):
     """Where test servers find the static files, collected once."""
@@ -63,12 +74,9 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Each test starts with no cached pages and no schedule read (the database is rolled back
-    between tests, the cache is not)."""
+    """Each test starts with no cached pages (the database is rolled back between tests, the cache
+    is not)."""
     cache.clear()
-    scheduling.forget()
-    # Each test's database starts with nothing scheduled; a request need not look.
-    cache.set(scheduling.NEXT_DUE_KEY, scheduling.NOTHING_SCHEDULED, timeout=None)
 
 
 @pytest.fixture(autouse=True)

@@ -7,12 +7,17 @@ or a database of its own (PostgreSQL), and points the tests' own connection at i
 """
 
 import hashlib
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import psycopg
 from django.apps import apps
+from django.conf import settings
 from django.db import connection
 from taggit.models import Tag
 
@@ -73,6 +78,25 @@ class SharedDatabase:
             dbname="postgres",
             autocommit=True,
         )
+
+
+def worker_process(database: SharedDatabase) -> subprocess.Popen:
+    """`manage.py db_worker` over `database`, polling every 0.1 s; stop it with os.killpg."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1"]
+    return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+
+
+def wait_for(condition, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 def fingerprint(*, exclude=(ImportRun,)) -> dict[str, str]:

@@ -28,7 +28,8 @@ RENDER_MARGIN = 0.5  # for one page to render
 def cache_shared_with_the_servers(settings):
     """This process and the servers share one page cache, as app servers do in production: a
     change made here makes their cached pages stale."""
-    settings.CACHES = {"default": {"BACKEND": "vdwiki.cache.RedisCache", "LOCATION": SHARED_REDIS_URL}}
+    redis_cache = {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": SHARED_REDIS_URL}  # as settings.py has it
+    settings.CACHES = {"default": redis_cache}
 
 
 @pytest.fixture

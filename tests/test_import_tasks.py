@@ -5,8 +5,6 @@ ends failed, not "running" for ever."""
 import io
 import os
 import signal
-import subprocess
-import sys
 import time
 import zipfile
 from datetime import timedelta
@@ -25,7 +23,7 @@ from posts import import_runs
 from posts.models import ImportRun, Post, PostAction
 
 from .conftest import CORPUS_SEED
-from .databases import SharedDatabase
+from .databases import wait_for, worker_process
 from .factories import make_user
 
 UPLOAD = "/admin/posts/importrun/upload/"
@@ -166,35 +164,6 @@ def test_the_import_runs_page_fails_a_silent_run_when_shown(client):
 
 
 # --- A real worker process -------------------------------------------------------------------
-
-
-@pytest.fixture
-def shared_database(django_db_setup, django_db_blocker, tmp_path):
-    with django_db_blocker.unblock():
-        database = SharedDatabase(tmp_path)
-        database.open()
-        try:
-            yield database
-        finally:
-            database.close()
-
-
-def worker_process(database: SharedDatabase) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database.url,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "DJANGO_LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.1"]
-    return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
-
-
-def wait_for(condition, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 @pytest.mark.django_db(transaction=True)  # the test database exists, to be copied

@@ -522,20 +522,3 @@ def test_the_plain_text_holds_the_words_a_reader_sees_and_no_markup():
         "- one\n- two\n\n<!-- hidden -->\n\n| a | b |\n|---|---|\n| c | d |"
     )
     assert result.text == "Head & shoulders A link > here and a<b>, abbr. next line one two a b c d"
-
-
-def test_an_inline_rule_added_after_rendering_is_tried_where_it_can_match():
-    from posts.rendering.goldmark import _build_markdown
-
-    def percent(state, silent):
-        if state.src[state.pos] != "%":
-            return False
-        if not silent:
-            state.push("text", "", 0).content = " per cent"
-        state.pos += 1
-        return True
-
-    md = _build_markdown(linkify=False)
-    assert md.render("5% *more*") == "<p>5% <em>more</em></p>\n"
-    md.inline.ruler.push("percent", percent)
-    assert md.render("5% *more*") == "<p>5 per cent <em>more</em></p>\n"

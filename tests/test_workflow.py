@@ -1,6 +1,8 @@
 """The editorial workflow (posts/workflow.py): who may do what, each move and each refused move,
 live against latest, scheduling with a controlled clock, concurrent edits, audit and e-mail."""
 
+import os
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,12 +12,18 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from posts import workflow
 from posts.models import Category, Post, PostAction, Revision
 from posts.workflow import Content, EditConflict, InvalidTransition
 
+from .databases import wait_for, worker_process
 from .factories import make_user, png
+from .test_import_tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -380,22 +388,36 @@ def test_the_later_of_two_concurrent_saves_is_refused_and_the_earlier_one_kept(u
 # Scheduling, with a controlled clock
 
 
-@pytest.mark.django_db(transaction=True)  # the schedule is read again once a change is committed
-def test_a_scheduled_post_goes_live_at_the_first_request_after_its_time(users, client):
+def test_scheduling_queues_the_publishing_task_for_the_scheduled_time(users):
+    post = in_state(Status.IN_REVIEW, users["Author"], users["Moderator"])
+    with time_machine.travel(NOW, tick=False):
+        workflow.schedule(post, by=users["Moderator"], at=NOW + timedelta(hours=2))
+
+    queued = DBTaskResult.objects.get()
+    assert (queued.task_path, queued.run_after) == ("posts.workflow.publish_due_revisions", NOW + timedelta(hours=2))
+    assert queued.status == TaskResultStatus.READY
+
+
+@pytest.mark.django_db(transaction=True)  # the cached pages go stale once the publication is committed
+def test_a_scheduled_post_goes_live_when_the_worker_runs_at_its_time_and_its_pages_change(users, client):
     post = in_state(Status.IN_REVIEW, users["Author"], users["Moderator"])
     with time_machine.travel(NOW, tick=False):
         workflow.schedule(post, by=users["Moderator"], at=NOW + timedelta(hours=2))
 
     with time_machine.travel(NOW + timedelta(hours=1, minutes=59), tick=False):
+        run_worker()
         assert client.get("/posts/a-post/").status_code == 404
-        assert "/posts/a-post/" not in client.get("/posts/").content.decode()
+        assert "/posts/a-post/" not in client.get("/posts/").content.decode()  # and now cached
     with time_machine.travel(NOW + timedelta(hours=2, seconds=1), tick=False):
+        run_worker()
         assert "/posts/a-post/" in client.get("/posts/").content.decode()
         assert client.get("/posts/a-post/").status_code == 200
 
     post.refresh_from_db()
     assert (post.status, post.publish_at, post.live_revision) == (Status.PUBLISHED, None, post.latest_revision)
     assert post.actions.first().action == Action.PUBLISH_SCHEDULED
+    done = DBTaskResult.objects.get()
+    assert (done.status, done.return_value) == (TaskResultStatus.SUCCESSFUL, ["a-post"])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -407,9 +429,48 @@ def test_scheduled_changes_to_a_live_post_replace_it_at_their_time(users, client
         workflow.schedule(post, by=users["Moderator"], at=NOW + timedelta(days=1))
 
     with time_machine.travel(NOW + timedelta(hours=23), tick=False):
+        run_worker()
         assert "Old words." in client.get("/posts/a-post/").content.decode()
     with time_machine.travel(NOW + timedelta(days=1, minutes=1), tick=False):
+        run_worker()
         assert "New words." in client.get("/posts/a-post/").content.decode()
+
+
+def test_the_task_of_a_schedule_changed_since_publishes_nothing_and_the_new_one_publishes(users):
+    author, moderator = users["Author"], users["Moderator"]
+    post = in_state(Status.IN_REVIEW, author, moderator)
+    with time_machine.travel(NOW, tick=False):
+        workflow.schedule(post, by=moderator, at=NOW + timedelta(hours=1))
+        workflow.send_back(post, by=moderator, comment="Not yet.")
+        workflow.submit(post, by=author)
+        workflow.schedule(post, by=moderator, at=NOW + timedelta(hours=3))
+
+    with time_machine.travel(NOW + timedelta(hours=1, seconds=1), tick=False):
+        run_worker()
+    assert Post.objects.get(pk=post.pk).status == Status.SCHEDULED
+    with time_machine.travel(NOW + timedelta(hours=3, seconds=1), tick=False):
+        run_worker()
+    assert Post.objects.get(pk=post.pk).status == Status.PUBLISHED
+    assert list(DBTaskResult.objects.order_by("run_after").values_list("return_value", flat=True)) == [[], ["a-post"]]
+
+
+@pytest.mark.django_db(transaction=True)  # the test database exists, to be copied
+def test_a_db_worker_process_publishes_a_post_scheduled_seconds_ahead(shared_database):
+    author, moderator = make_user("Author", "author"), make_user("Moderator", "moderator")
+    post = in_state(Status.IN_REVIEW, author, moderator)
+    at = timezone.now() + timedelta(seconds=3)
+    workflow.schedule(post, by=moderator, at=at)
+
+    worker = worker_process(shared_database)
+    try:
+        wait_for(lambda: Post.objects.get(pk=post.pk).status == Status.PUBLISHED, 60)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(10)
+
+    went_live = post.actions.get(action=Action.PUBLISH_SCHEDULED).created
+    assert at <= went_live < at + timedelta(seconds=30)
+    assert Client().get("/posts/a-post/").status_code == 200
 
 
 def test_publish_scheduled_publishes_what_is_due_and_nothing_else(users, capsys):

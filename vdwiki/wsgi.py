@@ -1,5 +1,11 @@
-"""The WSGI application gunicorn serves (gunicorn.conf.py): Django, with cached pages answered
-in front of it (posts/cache.py)."""
+"""
+WSGI config for vdwiki project.
+
+It exposes the WSGI callable as a module-level variable named ``application``.
+
+For more information on this file, see
+https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
+"""
 
 import os
 
@@ -8,7 +14,3 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vdwiki.settings")
 
 application = get_wsgi_application()
-
-from posts.cache import serve_cached_pages  # noqa: E402  (needs the settings and apps loaded above)
-
-application = serve_cached_pages(application)

@@ -9,7 +9,6 @@ import re
 import unicodedata
 
 from markdown_it import MarkdownIt
-from markdown_it.parser_inline import ParserInline
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -404,116 +403,8 @@ _GOLDMARK_RENDER_RULES = {
 }
 
 
-# --- Inline rules tried only where they can match -------------------------------------------
-
-
-class _FirstCharInline(ParserInline):
-    """markdown-it's inline parser, trying at each position only the rules that can start with the
-    character there.
-
-    markdown-it tries every rule at every position where plain text stops, and nearly all of
-    them fail on the first character: a tenth of rendering went to those calls. The order of the
-    rules, and so the tokens, stay markdown-it's. A rule not named in FIRST_CHARS is tried
-    everywhere; "text" takes any character that is not a terminator.
-    """
-
-    FIRST_CHARS = {
-        "newline": "\n",
-        "escape": "\\",
-        "backticks": "`",
-        "strikethrough": "~",
-        "emphasis": "_*",
-        "link": "[",
-        "image": "!",
-        "footnote_ref": "[",
-        "autolink": "<",
-        "html_inline": "<",
-        "entity": "&",
-        "goldmark_typographer": _TYPOGRAPHER_CHARS,
-    }
-
-    def __init__(self, configured: ParserInline):
-        super().__init__()
-        self.ruler, self.ruler2 = configured.ruler, configured.ruler2
-        self._table: dict[str, tuple] = {}
-        self._table_made_for: tuple = (None, None)
-
-    def rules_by_char(self) -> dict[str, tuple]:
-        """The enabled rules that can start with each character, made again when rules change."""
-        rules, terminators = self.ruler.getRules(""), self.terminator_re  # getRules: a new list after a change
-        made_for = self._table_made_for
-        if rules is not made_for[0] or terminators is not made_for[1]:
-            self._table, self._table_made_for = _RulesByChar(self), (rules, terminators)
-        return self._table
-
-    def rules_for(self, char: str) -> tuple:
-        is_text = not self.terminator_re.match(char)
-        return tuple(
-            rule.fn
-            for rule in self.ruler.__rules__
-            if rule.enabled and (is_text if rule.name == "text" else char in self.FIRST_CHARS.get(rule.name, char))
-        )
-
-    def tokenize(self, state: StateInline) -> None:
-        """ParserInline.tokenize with `rules_by_char` (markdown-it 4.3)."""
-        end, src = state.posMax, state.src
-        max_nesting = state.md.options["maxNesting"]
-        rules_by_char = self.rules_by_char()
-        while state.pos < end:
-            pos = state.pos
-            ok = False
-            if state.level < max_nesting:
-                for rule in rules_by_char[src[pos]]:
-                    ok = rule(state, False)
-                    if ok:
-                        if state.pos <= pos:
-                            raise RuntimeError("inline rule didn't increment state.pos")
-                        break
-            if ok:
-                if state.pos >= end:
-                    break
-                continue
-            state.append_pending(src[state.pos])
-            state.pos += 1
-        if state.pending:
-            state.pushPending()
-
-    def skipToken(self, state: StateInline) -> None:
-        """ParserInline.skipToken with `rules_by_char` (markdown-it 4.3)."""
-        pos, cache = state.pos, state.cache
-        if pos in cache:
-            state.pos = cache[pos]
-            return
-        ok = False
-        if state.level < state.md.options["maxNesting"]:
-            for rule in self.rules_by_char()[state.src[pos]]:
-                state.level += 1
-                ok = rule(state, True)
-                state.level -= 1
-                if ok:
-                    if state.pos <= pos:
-                        raise RuntimeError("inline rule didn't increment state.pos")
-                    break
-        else:
-            state.pos = state.posMax  # too much nesting: skip to the end of the paragraph
-        if not ok:
-            state.pos += 1
-        cache[pos] = state.pos
-
-
-class _RulesByChar(dict):
-    def __init__(self, parser: _FirstCharInline):
-        super().__init__()
-        self.parser = parser
-
-    def __missing__(self, char: str) -> tuple:
-        rules = self[char] = self.parser.rules_for(char)
-        return rules
-
-
 def _build_markdown(*, linkify: bool) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "strikethrough_single_tilde": True})
-    md.inline = _FirstCharInline(md.inline)
     md.enable(["table", "strikethrough"])
     md.use(footnote_plugin, inline=False)
     for name, rule in _GOLDMARK_RENDER_RULES.items():

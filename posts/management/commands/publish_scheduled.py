@@ -5,8 +5,8 @@ from posts.workflow import publish_due
 
 class Command(BaseCommand):
     help = (
-        "Publish every scheduled revision whose time has come. For cron (every minute, say); without it, "
-        "the first request after the time publishes them."
+        "Publish every scheduled revision whose time has come. For cron (every minute, say); the task "
+        "worker (manage.py db_worker) does the same at each scheduled time."
     )
 
     def handle(self, *args, **options):
