@@ -139,5 +139,3 @@ def _shown_date(value: datetime) -> dict:
 
 def _day(value: datetime):
     return timezone.localtime(value).date()
-
-
