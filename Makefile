@@ -27,8 +27,10 @@ demo-users: migrate
 	@echo "Demo users (passwords are new on every run):"
 	@$(BIN)/python manage.py create_demo_users
 
-# The task worker runs the admin's imports; it stops with the server.
-run: fixtures demo-users
+# The task worker runs the admin's imports and publishes scheduled posts; it stops with the server.
+# Both keep the page cache in the local Redis, so what the worker publishes shows on cached pages.
+run: export REDIS_URL ?= redis://127.0.0.1:6379/2
+run: fixtures demo-users services
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/), with the task worker"
 	$(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
