@@ -1,0 +1,86 @@
+"""Attacks on the nginx front (deploy/nginx/vdwiki.conf) in front of gunicorn."""
+
+import http.client
+import re
+import socket
+from datetime import UTC, datetime
+
+import pytest
+
+from posts import workflow
+from posts.models import Post
+from posts.workflow import Content
+
+from . import server as server_module
+from .factories import make_role_groups, make_user
+from .server import Answer, Server, running_front, running_server
+from .test_deploy import Visitor
+
+ATTACK_REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+@pytest.fixture(autouse=True)
+def cache_shared_with_the_servers(settings, monkeypatch):
+    monkeypatch.setattr(server_module, "SHARED_REDIS_URL", ATTACK_REDIS_URL)
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": ATTACK_REDIS_URL}}
+
+
+@pytest.fixture
+def app(transactional_db, tmp_path, server_static) -> Server:
+    with running_server(tmp_path, server_static, shared_cache=True) as server:
+        yield server
+
+
+@pytest.fixture
+def front(app, tmp_path, server_static) -> Server:
+    with running_front(tmp_path / "nginx", [app], server_static, tmp_path / "media") as front:
+        yield front
+
+
+@pytest.fixture
+def people(transactional_db):
+    make_role_groups()
+    return {"ed": make_user("Editor", "ed"), "au": make_user("Author", "au"), "mo": make_user("Moderator", "mo")}
+
+
+@pytest.fixture
+def post(people):
+    content = Content("Vitamin D in winter", "vitamin-d-in-winter", "Take **more** in winter.", tags=("Winter",))
+    post = workflow.create(by=people["ed"], content=content)
+    Post.objects.filter(pk=post.pk).update(date=datetime(2024, 1, 5, tzinfo=UTC))
+    workflow.publish(post, by=people["mo"])
+    return post
+
+
+def raw_get(front: Server, request: bytes) -> Answer:
+    """`request` sent as it is: the request line and headers an attacker writes."""
+    with socket.create_connection((front.host, front.port), timeout=10) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock, method="GET")
+        response.begin()
+        return Answer(response.status, response.headers, response.read())
+
+
+def canonical(answer: Answer) -> str:
+    return re.search(r'rel="canonical" href="([^"]*)"', answer.text).group(1)
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [
+        b"GET /posts/vitamin-d-in-winter/ HTTP/1.1\r\nHost: 127.0.0.1:6666\r\nConnection: close\r\n\r\n",
+        # absolute form and no Host header: Django builds its links from gunicorn's own address
+        b"GET http://127.0.0.1/posts/vitamin-d-in-winter/ HTTP/1.0\r\n\r\n",
+    ],
+    ids=["another-port", "absolute-form-without-host"],
+)
+def test_a_page_rendered_for_another_host_is_never_served_to_readers(front, post, poison):
+    assert raw_get(front, poison).status == 200  # rendered, and kept a second
+    reader = front.get("/posts/vitamin-d-in-winter/")
+    assert reader.status == 200
+    assert canonical(reader) == f"http://127.0.0.1:{front.port}/posts/vitamin-d-in-winter/"
+
+
+def test_readers_still_share_the_microcache(front, post):
+    assert front.get("/posts/vitamin-d-in-winter/").headers["X-Cache"] == "MISS"
+    assert front.get("/posts/vitamin-d-in-winter/").headers["X-Cache"] == "HIT"
