@@ -9,13 +9,12 @@ import pytest
 
 from posts import workflow
 from posts.legacy.importer import import_dump
-from posts.models import Attachment, Post
+from posts.models import Post
 from posts.workflow import Content
 
 from . import server as server_module
 from .factories import make_role_groups, make_user
 from .server import Answer, Server, running_front, running_server
-from .test_deploy import Visitor
 
 ATTACK_REDIS_URL = "redis://127.0.0.1:6379/9"
 
