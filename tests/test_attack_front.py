@@ -135,3 +135,14 @@ def test_a_post_taken_off_the_site_leaves_the_front_within_the_microcache_time(f
     while "Vitamin D in winter" in front.get("/").text:
         assert time.monotonic() - gone < 2.5
         time.sleep(0.05)
+
+
+def test_only_the_dump_upload_takes_a_body_of_hundreds_of_megabytes(front, app):
+    body = b"x" * (20 * 1024 * 1024)
+    headers = {"Content-Type": "application/octet-stream"}
+    assert front.get("/search/", method="POST", headers=headers, body=body).status == 413
+    assert front.get("/markdownx/upload/", method="POST", headers=headers, body=body).status == 413
+    upload = front.get("/admin/posts/importrun/upload/", method="POST", headers=headers, body=body)
+    assert upload.status == 403 and "CSRF" in upload.text  # Django refuses it, not nginx
+    small = front.get("/search/", method="POST", headers=headers, body=b"x" * (9 * 1024 * 1024))
+    assert small.status != 413
