@@ -4,6 +4,7 @@ import http.client
 import re
 import socket
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import pytest
@@ -146,3 +147,19 @@ def test_only_the_dump_upload_takes_a_body_of_hundreds_of_megabytes(front, app):
     assert upload.status == 403 and "CSRF" in upload.text  # Django refuses it, not nginx
     small = front.get("/search/", method="POST", headers=headers, body=b"x" * (9 * 1024 * 1024))
     assert small.status != 413
+
+
+def test_a_post_taken_off_the_site_is_not_served_while_the_app_server_is_down(
+    transactional_db, tmp_path, server_static, post, people
+):
+    """The microcache keeps a page one second; a post unpublished since must not come back from it
+    because gunicorn is restarting or failing: readers get the error, not the withdrawn page."""
+    with ExitStack() as app_stack:
+        app = app_stack.enter_context(running_server(tmp_path, server_static, shared_cache=True))
+        with running_front(tmp_path / "nginx", [app], server_static, tmp_path / "media") as front:
+            assert front.get("/posts/vitamin-d-in-winter/").status == 200
+            workflow.unpublish(Post.objects.get(pk=post.pk), by=people["mo"])
+            app_stack.close()  # gunicorn stops (a restart, a crash)
+            time.sleep(2.2)
+            answer = front.get("/posts/vitamin-d-in-winter/")
+            assert "Take <strong>more</strong>" not in answer.text, answer.headers["X-Cache"]
