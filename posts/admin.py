@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from markdownx.widgets import AdminMarkdownxWidget
+from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
 from . import admin_views, diff, import_runs, workflow
@@ -372,6 +373,21 @@ class CategoryAdmin(admin.ModelAdmin):
     @admin.display(ordering="post_count", description="Posts")
     def post_count(self, category):
         return category.post_count
+
+
+# taggit's own Tag admin merges tags by moving taggit's generic TaggedItem rows, which posts do not
+# use (their tags are TaggedPost rows): its "Merge selected tags" said "merged" and changed no post,
+# and its inline edits rows no post reads. Renaming and deleting a tag stay (receivers.py).
+admin.site.unregister(Tag)
+
+
+@admin.register(Tag)
+class TagAdmin(TaggitTagAdmin):
+    inlines = []
+    actions = []
+
+    def get_urls(self):
+        return admin.ModelAdmin.get_urls(self)  # without taggit's merge-tags page
 
 
 @admin.register(Alias)

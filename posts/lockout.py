@@ -10,14 +10,14 @@ from django.shortcuts import render
 def client_address(request) -> str:
     """The address a login comes from. Behind our own proxy (nginx, deploy/nginx/vdwiki.conf) every
     request comes from the proxy's address, so from there it is the address the proxy saw: the last
-    one it added to X-Forwarded-For. What a client wrote in that header itself comes before it, and
-    is not believed."""
-    peer = request.META.get("REMOTE_ADDR", "")
-    if peer in settings.VDWIKI_TRUSTED_PROXIES:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if forwarded[-1].strip():
-            return forwarded[-1].strip()
-    return peer
+    one it added to X-Forwarded-For. When that one is a proxy of ours too (a load balancer or TLS
+    terminator in front of nginx, listed in DJANGO_TRUSTED_PROXIES), it is the one before it, and
+    so on. What a client wrote in that header itself comes before them all, and is not believed."""
+    address = request.META.get("REMOTE_ADDR", "")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    while address in settings.VDWIKI_TRUSTED_PROXIES and forwarded and forwarded[-1].strip():
+        address = forwarded.pop().strip()
+    return address
 
 
 def locked_out(request, original_response=None, credentials=None):

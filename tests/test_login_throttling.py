@@ -133,3 +133,17 @@ def test_the_failure_limit_and_cool_off_are_read_from_the_environment():
         [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=environment, capture_output=True, text=True
     )
     assert result.stdout.split() == ["10", "150.0"]
+
+
+def test_behind_a_load_balancer_in_front_of_the_proxy_the_lock_holds_the_client_not_the_balancer(
+    client, ada, settings
+):
+    """TLS or a load balancer in front of nginx (README): nginx sees the balancer's address, which
+    is listed as a proxy of ours; an attacker failing through it must not lock out everyone else."""
+    settings.VDWIKI_TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.5"]
+    for _ in range(30):
+        # the attacker also writes addresses of its own, the victim's and the balancer's
+        log_in(client, "wrong", address="127.0.0.1", forwarded_for="198.51.100.1, 10.0.0.5, 192.0.2.66, 10.0.0.5")
+    attacker = log_in(client, PASSWORD, address="127.0.0.1", forwarded_for="192.0.2.66, 10.0.0.5")
+    assert attacker.status_code == 429
+    assert log_in(client, PASSWORD, address="127.0.0.1", forwarded_for="198.51.100.1, 10.0.0.5").status_code == 302
