@@ -135,9 +135,7 @@ def test_the_failure_limit_and_cool_off_are_read_from_the_environment():
     assert result.stdout.split() == ["10", "150.0"]
 
 
-def test_behind_a_load_balancer_in_front_of_the_proxy_the_lock_holds_the_client_not_the_balancer(
-    client, ada, settings
-):
+def test_behind_a_load_balancer_in_front_of_the_proxy_the_lock_holds_the_client_not_the_balancer(client, ada, settings):
     """TLS or a load balancer in front of nginx (README): nginx sees the balancer's address, which
     is listed as a proxy of ours; an attacker failing through it must not lock out everyone else."""
     settings.VDWIKI_TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.5"]

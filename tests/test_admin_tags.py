@@ -1,4 +1,4 @@
-"""Attacks on the redesign's refreshes through the admin pages other apps ship (taggit's Tag admin)."""
+"""The Tag admin (posts/admin.py): taggit's own pages, without what would not reach our posts; renames refresh them."""
 
 import pytest
 from django.test import Client
