@@ -102,12 +102,17 @@ def running_nginx(
         _wait_until_it_listens(base, process, workdir / "error.log")
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen, seconds: float = 10) -> None:
+    """Ask `process` to stop; kill it if it has not within `seconds`."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_it_listens(base: str, process: subprocess.Popen, error_log: Path) -> None:

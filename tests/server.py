@@ -24,7 +24,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from deploy.local import running_nginx
+from deploy.local import running_nginx, stop
 
 REDIS_DB = 13  # test_site.py's Redis tests use 15
 SHARED_REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
@@ -154,12 +154,7 @@ def running_server(
         _wait_until_it_answers(server, process)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextmanager
