@@ -1,19 +1,37 @@
 import json
+from datetime import timedelta
+from urllib.parse import quote, urlencode
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from markdownx.widgets import AdminMarkdownxWidget
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from . import admin_views, diff, import_runs, workflow
+from . import admin_lists, admin_views, dashboard, diff, import_runs, links, workflow
 from .aliases import normalize_path
 from .forms import AliasForm, AttachmentForm, PostForm
-from .models import Alias, Attachment, Category, ImportRun, Post, PostAction, PostInReview, Revision
+from .models import (
+    Alias,
+    Attachment,
+    BrokenLink,
+    Category,
+    ImportRun,
+    NotFound,
+    Post,
+    PostAction,
+    PostInReview,
+    Revision,
+)
+from .search import similar_posts
 
 
 class LinksOfLivePosts:
@@ -35,7 +53,7 @@ class LinksOfLivePosts:
         return form
 
 
-class AliasInline(LinksOfLivePosts, admin.TabularInline):
+class AliasInline(LinksOfLivePosts, admin.StackedInline):
     model = Alias
     extra = 0
     fields = ["path", "kind", "created"]
@@ -48,11 +66,31 @@ class AliasInline(LinksOfLivePosts, admin.TabularInline):
         return super().has_add_permission(request, obj) and self.may_change(request, obj)
 
 
+SELECT_FILTER = "admin/posts/select_filter.html"  # a drop-down with a filter box, not a column of links
+
+
+class CategoryFilter(admin.RelatedFieldListFilter):
+    template = SELECT_FILTER
+
+
+class AuthorFilter(admin.RelatedOnlyFieldListFilter):
+    template = SELECT_FILTER
+
+
+class DateFilter(admin.DateFieldListFilter):
+    template = SELECT_FILTER
+
+
+class ChoiceFilter(admin.ChoicesFieldListFilter):
+    template = SELECT_FILTER
+
+
 class TagFilter(admin.SimpleListFilter):
     """By tag: the most used ones offered, any other reached by its slug in the URL (a site has
     thousands of tags; a filter listing them all would be longer than the page)."""
 
     title = "tag"
+    template = SELECT_FILTER
     parameter_name = "tag"
     OFFERED = 30
 
@@ -70,16 +108,27 @@ class TagFilter(admin.SimpleListFilter):
 
 class StateFilter(admin.SimpleListFilter):
     """By workflow state: a published post with changes waiting counts as published and as the
-    state of its changes."""
+    state of its changes. Deleted posts are left out unless asked for ("deleted" or "any")."""
 
     title = "state"
     parameter_name = "state"
+    template = SELECT_FILTER
+    ANY = "any"
 
     def lookups(self, request, model_admin):
-        return [(state.value, state.label) for state in Post.Status] + [("pending", "Published, with changes")]
+        states = [(state.value, state.label) for state in Post.Status]
+        return [*states, ("pending", "Published, with changes"), (self.ANY, "Any, deleted too")]
+
+    def choices(self, changelist):
+        every, *others = super().choices(changelist)
+        return [{**every, "display": "All but deleted"}, *others]
 
     def queryset(self, request, queryset):
         value = self.value()
+        if value is None:
+            return queryset.existing()
+        if value == self.ANY:
+            return queryset
         if value == "pending":
             return queryset.filter(status=Post.Status.PUBLISHED).exclude(pending_status="")
         if value in (Post.Status.DRAFT, Post.Status.IN_REVIEW, Post.Status.SCHEDULED):
@@ -130,6 +179,10 @@ class WorkflowAdmin(admin.ModelAdmin):
         return text
 
     def _bulk(self, request, queryset, move, done: str):
+        """A move on every selected post, once the user has confirmed it on a page saying how many
+        posts it touches (admin_lists.confirm_bulk)."""
+        if request.POST.get("confirmed") != "yes":
+            return admin_lists.confirm_bulk(request, self, queryset, done)
         moved, refused = 0, []
         for post in queryset:
             try:
@@ -144,19 +197,19 @@ class WorkflowAdmin(admin.ModelAdmin):
 
     @admin.action(description="Submit the selected posts for review")
     def submit_selected(self, request, queryset):
-        self._bulk(request, queryset, workflow.submit, "submitted for review")
+        return self._bulk(request, queryset, workflow.submit, "submitted for review")
 
     @admin.action(description="Approve and publish the selected posts", permissions=["review"])
     def approve_selected(self, request, queryset):
-        self._bulk(request, queryset, workflow.approve, "approved and published")
+        return self._bulk(request, queryset, workflow.approve, "approved and published")
 
     @admin.action(description="Publish the selected posts now", permissions=["publish"])
     def publish_selected(self, request, queryset):
-        self._bulk(request, queryset, workflow.publish, "published")
+        return self._bulk(request, queryset, workflow.publish, "published")
 
     @admin.action(description="Unpublish the selected posts", permissions=["publish"])
     def unpublish_selected(self, request, queryset):
-        self._bulk(request, queryset, workflow.unpublish, "unpublished")
+        return self._bulk(request, queryset, workflow.unpublish, "unpublished")
 
     def has_review_permission(self, request):
         return request.user.has_perm("posts.review_post")
@@ -170,11 +223,27 @@ class WorkflowAdmin(admin.ModelAdmin):
         return actions
 
 
+class PostChangeList(ChangeList):
+    """The post list, without the columns only a post's own page reads (a body is kilobytes)."""
+
+    HEAVY = ["body", "body_html", "body_text", "article", "legacy_metadata", "labels"]
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).defer(*self.HEAVY)
+
+
 @admin.register(Post)
 class PostAdmin(WorkflowAdmin):
     form = PostForm
-    list_display = ["title", "state", "author", "date", "tiki_page_id", "updated"]
-    list_filter = [StateFilter, "categories", TagFilter, ("author", admin.RelatedOnlyFieldListFilter), "date"]
+    list_display = ["title", "state", "author", "short_date", "copy_links"]
+    list_filter = [
+        StateFilter,
+        ("categories", CategoryFilter),
+        TagFilter,
+        ("author", AuthorFilter),
+        ("date", DateFilter),
+    ]
+    actions = [*WorkflowAdmin.actions, "change_tags_selected"]
     search_fields = ["title", "slug", "=tiki_page_id"]
     search_help_text = "Title, slug, legacy page id, or a pasted URL of the site or the old wiki."
     date_hierarchy = "date"
@@ -183,14 +252,21 @@ class PostAdmin(WorkflowAdmin):
     prepopulated_fields = {"slug": ["title"]}
     inlines = [AliasInline]
     list_per_page = 50
+    # The first fieldset is the edit page's main column; the others its side panel (change_form.html).
     fieldsets = [
-        (None, {"fields": ["title", "slug", "body", "categories", "tags", "message", "based_on"]}),
-        ("Details", {"fields": ["state", "author", "date", "lastmod", "created", "updated"]}),
+        (None, {"fields": ["title", "body", "message", "based_on"]}),
+        ("Summary", {"fields": ["written_summary"]}),
+        ("Filed under", {"fields": ["categories", "tags"]}),
+        ("Address and dates", {"fields": ["slug", "date", "lastmod"]}),
+        ("Details", {"fields": ["state", "author", "created", "updated"]}),
         ("Legacy", {"classes": ["collapse"], "fields": ["tiki_page_id", "legacy_metadata_pretty"]}),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def get_changelist(self, request, **kwargs):
+        return PostChangeList
 
     def get_readonly_fields(self, request, obj=None):
         """A post's own fields only for those who may set them (workflow.may_set_details)."""
@@ -224,6 +300,18 @@ class PostAdmin(WorkflowAdmin):
         if db_field.name == "body":
             kwargs["widget"] = AdminMarkdownxWidget
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="Date", ordering="date")
+    def short_date(self, post):
+        return date_format(timezone.localtime(post.date), "j M Y")
+
+    @admin.display(description="Copy link")
+    def copy_links(self, post):
+        return admin_lists.copy_link_buttons(post)
+
+    @admin.action(description="Add or remove tags on the selected posts", permissions=["change"])
+    def change_tags_selected(self, request, queryset):
+        return admin_lists.change_tags(request, self, queryset)
 
     @admin.display(description="Legacy metadata")
     def legacy_metadata_pretty(self, post):
@@ -270,6 +358,15 @@ class PostAdmin(WorkflowAdmin):
             path("<int:post_id>/preview/", view(admin_views.preview), name="posts_post_preview"),
             path("<int:post_id>/here/", view(admin_views.here), name="posts_post_here"),
             path("tag-names/", view(admin_views.tag_names), name="posts_post_tag_names"),
+            path("titles/", view(admin_views.post_titles), name="posts_post_titles"),
+            path("source-search/", view(admin_lists.source_search), name="posts_post_source_search"),
+            path("bulk-tags/<uuid:run_id>/", view(admin_lists.bulk_tags_run), name="posts_post_bulk_tags_run"),
+            path("<int:post_id>/notes/", view(admin_lists.add_note), name="posts_post_add_note"),
+            path(
+                "<int:post_id>/notes/<int:note_id>/delete/",
+                view(admin_lists.delete_note),
+                name="posts_post_delete_note",
+            ),
             *super().get_urls(),
         ]
 
@@ -292,44 +389,99 @@ class PostAdmin(WorkflowAdmin):
 
 @admin.register(PostInReview)
 class ReviewQueueAdmin(ReadOnly, WorkflowAdmin):
-    """Posts waiting for a moderator, the longest-waiting first."""
+    """Posts waiting for a moderator, the longest-waiting first: who sent each, when, their
+    message and the size of the change; a title opens the comparison, where the moves are."""
 
-    list_display = ["title", "state", "author", "submitted_at", "review_links"]
+    list_display = ["post_title", "submitted", "message", "change_size", "review_links"]
     list_filter = ["categories", ("author", admin.RelatedOnlyFieldListFilter), "submitted_at"]
+    list_select_related = ["author", "latest_revision"]
     search_fields = ["title", "slug"]
     ordering = ["submitted_at", "pk"]
+    list_per_page = 50  # as the post list: rendering a row costs more than finding it
     list_display_links = None
     actions = ["approve_selected"]
     view_permission = "posts.review_post"
 
     def get_queryset(self, request):
-        return Post.objects.in_review().select_related("author")
+        submits = PostAction.objects.filter(post=OuterRef("pk"), action=PostAction.Action.SUBMIT).order_by(
+            "-created", "-pk"
+        )
+        return (
+            Post.objects.in_review()
+            .visible_to(request.user)
+            .defer(*dashboard.LONG_FIELDS, "latest_revision__body", "latest_revision__body_html")
+            .annotate(
+                submitted_by=Subquery(submits.values("user__username")[:1]),
+                submit_comment=Subquery(submits.values("comment")[:1]),
+            )
+        )
+
+    def get_urls(self):
+        next_view = self.admin_site.admin_view(admin_views.next_in_review)
+        return [path("next/", next_view, name="posts_postinreview_next"), *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(
             request, {"title": "Review queue: posts waiting for a moderator", **(extra_context or {})}
         )
 
-    @admin.display(description="Review")
+    @admin.display(description="Post", ordering="title")
+    def post_title(self, post):
+        return format_html(
+            '<a href="{}">{}</a><span class="state">{}</span>',
+            reverse("admin:posts_post_compare", args=[post.pk]),
+            post.title,
+            workflow.describe_state(post).capitalize(),
+        )
+
+    @admin.display(description="Submitted", ordering="submitted_at")
+    def submitted(self, post):
+        who = post.submitted_by or (post.author.get_username() if post.author else "—")
+        when = timezone.localtime(post.submitted_at) if post.submitted_at else None
+        return format_html("{}<br><small>{}</small>", who, f"{when:%Y-%m-%d %H:%M}" if when else "")
+
+    @admin.display(description="Message")
+    def message(self, post):
+        text = (post.submit_comment or "").strip() or (post.latest_revision.message if post.latest_revision else "")
+        return Truncator(text).chars(200) or "—"
+
+    @admin.display(description="Change")
+    def change_size(self, post):
+        revision = post.latest_revision
+        if revision is None:
+            return "—"
+        if post.live_revision_id is None:
+            return format_html('<span class="size-new">New post, {} words</span>', revision.words_added)
+        return format_html(
+            '<ins class="size-added">+{}</ins> <del class="size-removed">−{}</del> words',
+            revision.words_added,
+            revision.words_removed,
+        )
+
+    @admin.display(description="")
     def review_links(self, post):
-        change = reverse("admin:posts_post_change", args=[post.pk])
-        compare = reverse("admin:posts_post_compare", args=[post.pk])
-        if post.live_revision_id:
-            return format_html('<a href="{}">Open</a> · <a href="{}">Changes since live</a>', change, compare)
-        return format_html('<a href="{}">Open</a>', change)
+        return format_html('<a href="{}">Open</a>', reverse("admin:posts_post_change", args=[post.pk]))
 
 
 @admin.register(PostAction)
 class PostActionAdmin(ReadOnly, admin.ModelAdmin):
     """The site's audit log: every workflow move, who made it and when."""
 
-    list_display = ["created", "user", "action", "post_link", "from_what", "to_what", "comment"]
-    list_filter = ["action", ("user", admin.RelatedOnlyFieldListFilter), "created"]
+    list_display = ["when", "user", "action", "post_link", "from_what", "to_what", "comment"]
+    list_filter = [
+        ("action", ChoiceFilter),
+        ("user", AuthorFilter),
+        ("created", DateFilter),
+    ]
     list_select_related = ["user"]
     search_fields = ["post_title", "comment"]
     date_hierarchy = "created"
     show_full_result_count = False
     list_per_page = 100
+
+    @admin.display(description="When", ordering="created")
+    def when(self, action):
+        return date_format(timezone.localtime(action.created), "j M Y, H:i")
 
     @admin.display(description="From")
     def from_what(self, action):
@@ -363,7 +515,8 @@ class RevisionAdmin(ReadOnly, admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "post_count"]
+    list_display = ["name", "slug", "post_count", "hidden"]
+    list_filter = ["hidden"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
@@ -390,11 +543,29 @@ class TagAdmin(TaggitTagAdmin):
         return admin.ModelAdmin.get_urls(self)  # without taggit's merge-tags page
 
 
+class AliasUseFilter(admin.SimpleListFilter):
+    """Aliases nobody follows any more, to be found and removed."""
+
+    title = "last used"
+    parameter_name = "used"
+    UNUSED_FOR = timedelta(days=365)
+
+    def lookups(self, request, model_admin):
+        return [("never", "Never"), ("not-this-year", "Not in the last 12 months")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "never":
+            return queryset.filter(hits=0)
+        if self.value() == "not-this-year":
+            return queryset.filter(Q(last_hit=None) | Q(last_hit__lt=timezone.now() - self.UNUSED_FOR))
+        return queryset
+
+
 @admin.register(Alias)
 class AliasAdmin(LinksOfLivePosts, admin.ModelAdmin):
     form = AliasForm
-    list_display = ["path", "post", "kind", "created"]
-    list_filter = ["kind"]
+    list_display = ["path", "post", "kind", "created", "hits", "last_hit"]
+    list_filter = [AliasUseFilter, "kind"]
     list_select_related = ["post"]
     search_fields = ["path", "post__title", "post__slug"]
     autocomplete_fields = ["post"]
@@ -417,6 +588,132 @@ class AliasAdmin(LinksOfLivePosts, admin.ModelAdmin):
 
     def delete_queryset(self, request, queryset):
         workflow.change_aliases(by=request.user, delete=queryset)
+
+
+class LooksLikeFilter(admin.SimpleListFilter):
+    """Addresses of pages (which readers followed) apart from files (mostly scanners'
+    `/wp-login.php`)."""
+
+    title = "looks like"
+    parameter_name = "looks"
+    FILE = r"\.([a-z0-9]{1,5})$"
+    PAGE = r"\.html?$"
+
+    def lookups(self, request, model_admin):
+        return [("page", "A page"), ("file", "A file")]
+
+    def queryset(self, request, queryset):
+        files = Q(path__iregex=self.FILE) & ~Q(path__iregex=self.PAGE)
+        if self.value() == "page":
+            return queryset.exclude(files)
+        if self.value() == "file":
+            return queryset.filter(files)
+        return queryset
+
+
+@admin.register(NotFound)
+class NotFoundAdmin(admin.ModelAdmin):
+    """The addresses readers asked for that the site does not have, most asked for first, each
+    with the published posts closest to its words: one click makes it an alias of one of them."""
+
+    list_display = ["address", "hits", "last_seen", "came_from", "closest_posts"]
+    list_display_links = None
+    list_filter = [LooksLikeFilter]
+    search_fields = ["path", "referrer"]
+    list_per_page = 25  # each row searches for its closest posts
+    show_full_result_count = False
+    CLOSEST = 3
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(admin_views.alias_not_found)
+        return [path("<int:not_found_id>/alias/", view, name="posts_notfound_alias"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        self.may_add_alias = request.user.has_perm("posts.add_alias")
+        # The closest posts are published: aliases of those are a moderator's (may_change_links).
+        self.may_alias_published = self.may_add_alias and request.user.has_perm("posts.publish_post")
+        title = "Addresses not found: readers asked for them, most often first"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.display(description="Address", ordering="path")
+    def address(self, not_found):
+        # Encoded: a "\" would lead off the site (browsers read "/\evil.com" as "//evil.com"), a
+        # "%20" elsewhere than the address asked for.
+        return format_html('<a href="{}" rel="nofollow">{}</a>', quote(not_found.path, safe="/"), not_found.path)
+
+    @admin.display(description="Linked from")
+    def came_from(self, not_found):
+        referrer = not_found.referrer
+        if not referrer.startswith(("https://", "http://")):
+            return referrer or "—"
+        return format_html('<a href="{}" rel="nofollow noreferrer">{}</a>', referrer, Truncator(referrer).chars(60))
+
+    @admin.display(description="Make it an alias of")
+    def closest_posts(self, not_found):
+        closest = similar_posts(not_found.path, self.CLOSEST)
+        if self.may_alias_published:
+            url = reverse("admin:posts_notfound_alias", args=[not_found.pk])
+            choices = format_html_join(
+                "",
+                '<button type="submit" class="button" formaction="{}" name="post" value="{}">{}</button> ',
+                ((url, post.pk, post.title) for post in closest),
+            )
+        else:
+            choices = format_html_join(", ", "{}", ((post.title,) for post in closest))
+        if not self.may_add_alias:
+            return choices or "—"
+        # The path as one types it, which the form decodes ("%2520" is the "%20" a reader asked for).
+        typed = quote(not_found.path, safe="/")
+        another = reverse("admin:posts_alias_add") + "?" + urlencode({"path": typed})
+        return format_html('<div class="alias-choices">{} <a href="{}">Another post…</a></div>', choices, another)
+
+
+@admin.register(BrokenLink)
+class BrokenLinkAdmin(admin.ModelAdmin):
+    """The links of published posts that lead a reader nowhere (after aliases), with the post and
+    the link's text; worked out again whenever what readers see changes (links.py)."""
+
+    list_display = ["in_post", "text", "leads_to"]
+    list_display_links = None
+    list_select_related = ["post"]
+    search_fields = ["post__title", "target", "text"]
+    ordering = ["post__title", "target"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(target__in=links.broken_targets())
+
+    def changelist_view(self, request, extra_context=None):
+        title = "Broken links: links in published posts that lead nowhere"
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    @admin.display(description="In the post", ordering="post__title")
+    def in_post(self, link):
+        return format_html(
+            '<a href="{}">{}</a> <a href="{}" class="public-link">(on the site)</a>',
+            reverse("admin:posts_post_change", args=[link.post_id]),
+            link.post.title,
+            link.post.get_absolute_url(),
+        )
+
+    @admin.display(description="Leads to", ordering="target")
+    def leads_to(self, link):
+        return format_html('<a href="{}" rel="nofollow">{}</a>', link.target, link.target)
 
 
 @admin.register(Attachment)

@@ -1,6 +1,6 @@
 """The admin's own pages around a post: its workflow moves, its revisions and their comparison,
 restoring one, previewing the latest; and the import page. PostAdmin and ImportRunAdmin route
-to them (admin.py); every change goes through workflow.py or legacy/importer.py."""
+to them (admin.py); every change goes through the workflow (workflow/) or legacy/importer.py."""
 
 import re
 from urllib.parse import unquote, urlsplit
@@ -9,20 +9,26 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
 from . import diff, presence, previews, tasks, workflow
 from .forms import ImportForm, MoveForm
-from .models import Post, PostAction, Revision
+from .models import Alias, NotFound, Post, PostAction, Revision
+from .paths import paths_of
 
 Action = PostAction.Action
 REFUSALS = (PermissionDenied, workflow.InvalidTransition, workflow.EditConflict, ValidationError)
+TITLE_WORDS = 8
+TITLES_FOUND = 10
+REVIEW_MOVES = [Action.APPROVE, Action.SCHEDULE, Action.SEND_BACK]  # the comparison's buttons
 POST_PATH_RE = re.compile(r"^/posts/([^/]+)/?$")
 MOVE_LABELS = {
     Action.SUBMIT: "Submit for review",
@@ -55,6 +61,7 @@ def workflow_context(request, post: Post) -> dict:
         if post.latest_revision_id
         else "",
         "preview_days": previews.max_age_days(),
+        "public_url": request.build_absolute_uri(post.get_absolute_url()),
         "has_waiting_changes": bool(post.pending_status),
         "links_locked": not workflow.may_change_links(request.user, post),
         "editing_too": presence.here(post.pk, request.user.get_username()),
@@ -115,11 +122,35 @@ def tag_names(request):
     term = request.GET.get("q", "").strip()
     if not term:
         return JsonResponse({"tags": []})
-    names = list(Tag.objects.filter(name__istartswith=term).order_by("name").values_list("name", flat=True)[:10])
+    by_use = Tag.objects.annotate(uses=Count("posts_taggedpost_items")).order_by("-uses", "name")
+    names = list(by_use.filter(name__istartswith=term).values_list("name", flat=True)[:10])
     if len(names) < 10:
-        holding = Tag.objects.filter(name__icontains=term).exclude(name__in=names).order_by("name")
+        holding = by_use.filter(name__icontains=term).exclude(name__in=names)
         names += holding.values_list("name", flat=True)[: 10 - len(names)]
     return JsonResponse({"tags": names})
+
+
+def post_titles(request):
+    """Posts whose title holds every word of `q`, for the editor's "link to a post" dialog: those
+    the user may read (the published ones and their own or, for editors, all), newest first."""
+    if not request.user.has_perm("posts.view_post"):
+        raise PermissionDenied
+    words = request.GET.get("q", "").split()[:TITLE_WORDS]
+    if not words:
+        return JsonResponse({"posts": []})
+    posts = Post.objects.readable_by(request.user)
+    for word in words:
+        posts = posts.filter(title__icontains=word)
+    found = posts.order_by("-date", "-pk").values("title", "slug", "status")[:TITLES_FOUND]
+    address = paths_of("posts:detail")
+    return JsonResponse(
+        {
+            "posts": [
+                {"title": post["title"], "url": address(post["slug"]), "state": Post.Status(post["status"]).label}
+                for post in found
+            ]
+        }
+    )
 
 
 def revisions(request, post_id: int):
@@ -138,30 +169,55 @@ def revisions(request, post_id: int):
 
 
 def compare(request, post_id: int):
-    """Two revisions side by side: `?a=&b=`, by default the live one and the latest."""
+    """Two revisions side by side: `?a=&b=`, by default the live one and the latest, or for a post
+    never published, nothing and the latest. With the latest on the right, a moderator finds the
+    review's moves under it; each leads on to the next post in the queue."""
     post = _post_for(request, post_id, editing=False)
-    a = _revision(post, request.GET.get("a") or post.live_revision_id or post.latest_revision_id)
+    a_pk = request.GET.get("a") or post.live_revision_id
     b = _revision(post, request.GET.get("b") or post.latest_revision_id)
-    if a.created > b.created or (a.created == b.created and a.pk > b.pk):
+    a = _revision(post, a_pk) if a_pk else Revision(post=post, title="", slug="", body="", categories=[], tags=[])
+    if a.pk and (a.created > b.created or (a.created == b.created and a.pk > b.pk)):
         a, b = b, a
     fields = [
-        ("Title", a.title, b.title),
-        ("Slug", a.slug, b.slug),
-        ("Categories", ", ".join(a.categories), ", ".join(b.categories)),
-        ("Tags", ", ".join(a.tags), ", ".join(b.tags)),
+        ("Title", *diff.changed_words(a.title, b.title), a.title != b.title),
+        ("Slug", *diff.changed_words(a.slug, b.slug), a.slug != b.slug),
+        ("Summary", *diff.changed_words(a.summary, b.summary), a.summary != b.summary),
+        ("Categories", *diff.changed_names(a.categories, b.categories)),
+        ("Tags", *diff.changed_names(a.tags, b.tags, ignore_case=True)),
     ]
+    reviewing = b.pk == post.latest_revision_id
     context = {
         **_admin_context(request, post, f"Compare revisions of “{post}”"),
         "a": a,
         "b": b,
-        "a_state": _revision_state(post, a),
+        "a_state": _revision_state(post, a) if a.pk else "",
         "b_state": _revision_state(post, b),
-        "fields": [(name, *diff.changed_words(old, new), old != new) for name, old, new in fields],
+        "fields": fields,
         "body_rows": diff.side_by_side(a.body, b.body),
         "body_same": a.body == b.body,
         "can_restore": workflow.may_change(request.user, post),
+        "review_moves": [action for action in REVIEW_MOVES if reviewing and workflow.can(request.user, action, post)],
+        "next_url": reverse("admin:posts_postinreview_next") + f"?after={post.pk}",
+        "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }
     return TemplateResponse(request, "admin/posts/post/compare.html", context)
+
+
+def next_in_review(request):
+    """Where a moderator goes after a move made from the comparison (`?after=` the post it was
+    made on): back to that post while it still waits (the move was refused, and says why), else
+    to the longest-waiting post, else to the dashboard."""
+    if not request.user.has_perm("posts.review_post"):
+        raise PermissionDenied
+    waiting = Post.objects.in_review().visible_to(request.user)
+    after = _int(request.GET.get("after"))
+    if after is not None and waiting.filter(pk=after).exists():
+        return redirect("admin:posts_post_compare", after)
+    oldest = waiting.order_by("submitted_at", "pk").values_list("pk", flat=True).first()
+    if oldest is None:
+        messages.info(request, "Nothing is waiting for review.")
+        return redirect("admin:index")
+    return redirect("admin:posts_post_compare", oldest)
 
 
 @require_POST
@@ -247,6 +303,38 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+@require_POST
+def alias_not_found(request, not_found_id: int):
+    """Make an address not found an alias of the post chosen (the list's one-click button)."""
+    if not request.user.has_perm("posts.view_notfound"):
+        raise PermissionDenied
+    not_found = NotFound.objects.filter(pk=not_found_id).first()
+    if not_found is None:  # a second click, or another editor's
+        messages.info(request, "That address was dealt with already.")
+        return _back_to(request, "admin:posts_notfound_changelist")
+    chosen = _int(request.POST.get("post"))
+    linkable = Post.objects.published() | Post.objects.visible_to(request.user)
+    post = linkable.filter(pk=chosen).first() if chosen and 0 < chosen < 2**63 else None
+    if post is None:
+        messages.error(request, "That post does not exist, or is not yours to link.")
+    else:
+        try:
+            workflow.change_aliases(by=request.user, save=[Alias.at_normal_path(not_found.path, post=post)])
+        except REFUSALS as error:
+            messages.error(request, f"{not_found.path} was not made an alias: {refusal_text(error)}")
+        else:
+            messages.success(request, f"{not_found.path} now leads to “{post}”.")
+    return _back_to(request, "admin:posts_notfound_changelist")
+
+
+def _back_to(request, default: str):
+    """Back to the page the form was on (a list with its filters), else to `default`."""
+    back = request.META.get("HTTP_REFERER", "")
+    if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        return HttpResponseRedirect(back)
+    return redirect(default)
 
 
 def _back(request, post: Post):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class PostsConfig(AppConfig):
@@ -10,3 +11,10 @@ class PostsConfig(AppConfig):
         from . import receivers
 
         receivers.connect()
+
+
+class SiteAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with the site whose index is the dashboard (admin_site.py)."""
+
+    default = False
+    default_site = "posts.admin_site.SiteAdmin"

@@ -4,8 +4,9 @@ A page shows two kinds of things: the post itself (its header with categories, t
 the contents, the body, its attachments and tags) and what depends on other posts (related posts,
 previous and next). The first changes only when the post, its categories, tags or attachments do,
 yet is read thousands of times for each change; it is rendered here and stored on the post
-(`Post.article`): the HTML before the body (`header`) and after it (`footer`), and what the page's
-metadata names (`tags`, `categories`, `image`, `author`, `modified`). The body itself is the
+(`Post.article`): the HTML before the body (`header`) and after it (`footer`), what the page's
+metadata names (`tags`, `categories`, `image`, `author`, `modified`), and the ids of its tags
+(`tag_ids`), by which the page finds its related posts (related.py). The body itself is the
 post's `body_html`, stored once.
 
 It is stored again, in the same transaction as the change, by whatever changes the post or what
@@ -46,15 +47,16 @@ BATCH = 500
 def article_of(
     post: Post, categories: Iterable, tags: Iterable, attachments: Iterable, *, modified: datetime | None
 ) -> dict:
-    """The stored article of `post` with these categories, tags and attachments (in any order,
-    with repeats) and this date of its live revision."""
-    categories = sorted({c.pk: c for c in categories}.values(), key=lambda c: c.name)
+    """The stored article of `post` with these categories (the hidden ones left out), tags and
+    attachments (in any order, with repeats) and this date of its live revision."""
+    categories = sorted({c.pk: c for c in categories if not c.hidden}.values(), key=lambda c: c.name)
     tags = sorted({t.pk: t for t in tags}.values(), key=lambda t: (t.name.casefold(), t.pk))
     attachments = sorted({a.pk: a for a in attachments}.values(), key=lambda a: a.legacy_url or a.file.name)
     return {
         "header": _header(post, categories),
         "footer": _footer(tags, attachments),
         "tags": [t.name for t in tags],
+        "tag_ids": [t.pk for t in tags],
         "categories": [c.name for c in categories],
         "image": next((a.url for a in attachments if a.kind == Attachment.Kind.IMAGE), ""),
         "author": (post.author.get_full_name() or post.author.get_username()) if post.author else "",
@@ -105,7 +107,7 @@ def _with_sources(posts):
         posts.select_related(*RELATED_FIELDS)
         .only(*SOURCE_FIELDS, *related)
         .prefetch_related(
-            Prefetch("categories", queryset=Category.objects.only("name", "slug")),
+            Prefetch("categories", queryset=Category.objects.only("name", "slug", "hidden")),
             "tags",  # taggit takes no queryset of its own here
             "attachments",
         )

@@ -8,9 +8,11 @@ SITE_LINKS = {
     "categories": "posts:categories",
     "tags": "posts:tags",
     "archive": "posts:archive",
+    "recent": "posts:recent",
     "search": "posts:search",
     "feed": "feeds:site",
     "atom": "feeds:site-atom",
+    "recent_feed": "feeds:recent",
 }
 
 

@@ -1,7 +1,9 @@
 """Two revisions side by side: which lines of the body changed, and within a changed line which
-words. Pure: text in, escaped HTML out."""
+words; which names a list of tags or categories gained and lost; how many words a change added
+and removed. Pure: text in, escaped HTML (or counts) out."""
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from html import escape
@@ -9,6 +11,7 @@ from html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 WORDS_RE = re.compile(r"\s+|\w+|[^\w\s]")
+COUNTED_WORDS_RE = re.compile(r"\w+")
 CONTEXT = 3  # unchanged lines shown around each change
 
 
@@ -57,6 +60,31 @@ def changed_words(old: str, new: str) -> tuple[SafeString, SafeString]:
         if new_part:
             new_html.append(f"<ins>{new_part}</ins>")
     return mark_safe("".join(old_html)), mark_safe("".join(new_html))
+
+
+def changed_names(old: list[str], new: list[str], *, ignore_case: bool = False) -> tuple[SafeString, SafeString, bool]:
+    """Two lists of names compared as sets (their order is no change; with `ignore_case`, nor is
+    their case): both escaped and comma-separated, the names only one has in <del> and <ins>, and
+    whether they differ."""
+
+    def key(name: str) -> str:
+        return name.casefold() if ignore_case else name
+
+    old_keys, new_keys = {key(name) for name in old}, {key(name) for name in new}
+    old_html = [f"<del>{escape(name)}</del>" if key(name) not in new_keys else escape(name) for name in old]
+    new_html = [f"<ins>{escape(name)}</ins>" if key(name) not in old_keys else escape(name) for name in new]
+    return mark_safe(", ".join(old_html)), mark_safe(", ".join(new_html)), old_keys != new_keys
+
+
+def words_changed(old: str | None, new: str) -> tuple[int, int]:
+    """(added, removed): the words `new` has more of than `old`, and fewer, counted as bags of
+    words (a moved paragraph is no change). `old` None: a first text, all of whose words are added.
+    Linear in the texts' length, so a save or an import of a long post pays little for it."""
+    new_words = Counter(COUNTED_WORDS_RE.findall(new))
+    if old is None:
+        return new_words.total(), 0
+    old_words = Counter(COUNTED_WORDS_RE.findall(old))
+    return (new_words - old_words).total(), (old_words - new_words).total()
 
 
 def _rows(kind, old_lines, i1, i2, new_lines, j1, j2) -> list[Row]:

@@ -46,6 +46,7 @@ class PostFeed(Feed):
     """The newest published posts of the whole site, as RSS."""
 
     feed_type = ContentRssFeed
+    ordering = ("-date", "-pk")
 
     def title(self, obj):
         return SITE_NAME
@@ -67,7 +68,7 @@ class PostFeed(Feed):
             .prefetch_related("categories", "tags")
             .defer("body", "body_text", "legacy_metadata")
             .annotate(modified=Coalesce("live_revision__created", "lastmod"))
-            .order_by("-date", "-pk")[:ITEMS]
+            .order_by(*self.ordering)[:ITEMS]
         )
 
     def item_title(self, post):
@@ -97,16 +98,43 @@ class PostFeed(Feed):
         # A category's name is often a tag's as well, sometimes in other capitals: name it once.
         tags = sorted((tag.name for tag in post.tags.all()), key=str.casefold)
         names = {}
-        for name in [*(category.name for category in post.categories.all()), *tags]:
+        shown = [category.name for category in post.categories.all() if not category.hidden]
+        for name in [*shown, *tags]:
             names.setdefault(name.casefold(), name)
         return list(names.values())
+
+
+class RecentFeed(PostFeed):
+    """Published posts whose change went live, the most recently changed first, as RSS (/recent/):
+    each change an item of its own, so that a feed reader shows it as new."""
+
+    ordering = ("-lastmod", "-pk")
+    item_guid_is_permalink = False
+
+    def title(self, obj):
+        return f"{SITE_NAME} — recently updated"
+
+    def description(self, obj):
+        return f"Posts on {SITE_NAME} updated since they were first published."
+
+    def link(self, obj):
+        return reverse("posts:recent")
+
+    def posts(self, obj):
+        return super().posts(obj).filter(lastmod__isnull=False)
+
+    def item_pubdate(self, post):
+        return post.lastmod
+
+    def item_guid(self, post):
+        return f"{self.item_link(post)}#updated-{post.lastmod:%Y%m%dT%H%M%S}"
 
 
 class CategoryFeed(PostFeed):
     """The newest published posts of one category, as RSS."""
 
     def get_object(self, request, slug):
-        return get_object_or_404(Category, slug=slug)
+        return get_object_or_404(Category.objects.shown(), slug=slug)
 
     def title(self, category):
         return f"{SITE_NAME} — {category.name}"

@@ -11,6 +11,14 @@ from .models import Category, Post
 WIDGET_PART = re.compile(r"_\d+$")  # a split widget's parts are sent as date_0, date_1
 
 
+class OneLineField(forms.CharField):
+    """Text kept on one line, its runs of white space one space each before its length is checked:
+    a browser counts a line break typed in a text area as one character, and sends two."""
+
+    def to_python(self, value):
+        return " ".join(super().to_python(value).split())
+
+
 class PostForm(forms.ModelForm):
     """A post's edit form. It edits the latest revision, which may be ahead of what readers see,
     and remembers which revision it was opened on: a save made from an older one is refused
@@ -25,7 +33,24 @@ class PostForm(forms.ModelForm):
 
     class Meta:
         model = Post
-        fields = ["title", "slug", "body", "categories", "tags", "author", "date", "lastmod", "tiki_page_id"]
+        fields = [
+            "title",
+            "slug",
+            "body",
+            "written_summary",
+            "categories",
+            "tags",
+            "author",
+            "date",
+            "lastmod",
+            "tiki_page_id",
+        ]
+        field_classes = {"title": OneLineField, "written_summary": OneLineField}
+        widgets = {
+            # A text area, so that a long title shows whole on a phone; it is one line (OneLineField).
+            "title": forms.Textarea(attrs={"rows": 1, "class": "edit-title"}),
+            "written_summary": forms.Textarea(attrs={"rows": 4}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,6 +62,7 @@ class PostForm(forms.ModelForm):
                     title=latest.title,
                     slug=latest.slug,
                     body=latest.body,
+                    written_summary=latest.summary,
                     categories=list(Category.objects.filter(name__in=latest.categories)),
                     tags=[Tag(name=name) for name in latest.tags],
                 )
@@ -81,6 +107,7 @@ class PostForm(forms.ModelForm):
             data["body"],
             tuple(category.name for category in data["categories"]),
             tuple(data["tags"]),
+            data["written_summary"],
         )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from taggit.models import Tag
 
 from .rendering import remnants
 
@@ -34,9 +35,14 @@ def body_problem(markdown: str) -> str | None:
 
 def tags_problem(tags: Iterable[str]) -> str | None:
     """Why a post may not have these tags, or None."""
-    count, limit = len(set(tags)), settings.VDWIKI_MAX_TAGS
+    tags = set(tags)
+    count, limit = len(tags), settings.VDWIKI_MAX_TAGS
     if count > limit:
         return f"The post has {count:,} tags; the limit is {limit:,} (DJANGO_MAX_TAGS)."
+    longest = max(tags, key=len, default="")
+    holds = Tag._meta.get_field("name").max_length  # PostgreSQL refuses a longer name
+    if len(longest) > holds:
+        return f"A tag is {len(longest):,} characters long; a tag holds {holds} at most."
     return None
 
 

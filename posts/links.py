@@ -1,19 +1,33 @@
-"""Which site-internal link targets lead somewhere."""
+"""Which site-internal link targets lead somewhere, for a reader; and the links of published
+posts that do not (the admin's broken links report). Each published post's links to the site are
+stored as it changes (`store_links`, from changes.refresh); which of them lead nowhere is worked
+out when the report is asked for, after aliases, and kept until what readers see changes."""
 
+import html
+import re
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.urls import Resolver404, resolve
+from django.utils.text import Truncator
 from taggit.models import Tag
 
 from .aliases import normalize_path, split_url
-from .models import Alias, Category, Post
+from .cache import PAGE_TTL, content_version
+from .models import Alias, Category, Post, PostLink
 
 STATIC_PREFIXES = ("/media/", "/static/")
 CHUNK = 500
+FEEDS = {"category-atom": "category", "tag-atom": "tag"}  # as the page of their slug (the RSS ones share its name)
+# A link in the sanitizer's output, which writes every attribute in double quotes and nests no link.
+LINK_RE = re.compile(r'<a\s[^>]*?href="(/[^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+TAG_RE = re.compile(r"<[^>]*>")
+TARGET_LENGTH = PostLink._meta.get_field("target").max_length
+TEXT_LENGTH = PostLink._meta.get_field("text").max_length
 
 
 def resolvable(targets: Iterable[str]) -> set[str]:
-    """Return the targets (site paths) that answer with a page, or with a redirect to one."""
+    """Return the targets (site paths) that answer a reader with a page, or with a redirect to one."""
     good: set[str] = set()
     by_route: dict[str, dict[str, str]] = {"detail": {}, "category": {}, "tag": {}}
     legacy: dict[str, str] = {}
@@ -27,13 +41,14 @@ def resolvable(targets: Iterable[str]) -> set[str]:
         except Resolver404:
             legacy[target] = normalize_path(path, query)
             continue
-        if match.url_name in by_route and "slug" in match.kwargs:
-            by_route[match.url_name][target] = match.kwargs["slug"]
+        route = FEEDS.get(match.url_name, match.url_name)
+        if route in by_route and "slug" in match.kwargs:
+            by_route[route][target] = match.kwargs["slug"]
         else:
             good.add(target)
     querysets = {
-        "detail": Post.objects.existing(),
-        "category": Category.objects.all(),
+        "detail": Post.objects.published(),
+        "category": Category.objects.shown(),
         "tag": Tag.objects.all(),
     }
     for route, slugs in by_route.items():
@@ -43,7 +58,7 @@ def resolvable(targets: Iterable[str]) -> set[str]:
                 good.add(target)
             elif route == "detail":
                 legacy[target] = normalize_path(split_url(target)[0])
-    found = _existing(Alias.objects.all(), "path", set(legacy.values()))
+    found = _existing(Alias.objects.filter(post__status=Post.Status.PUBLISHED), "path", set(legacy.values()))
     good.update(target for target, path in legacy.items() if path in found)
     return good
 
@@ -55,3 +70,43 @@ def _existing(queryset, field: str, values: set[str]) -> set[str]:
         chunk = values[start : start + CHUNK]
         found.update(queryset.filter(**{f"{field}__in": chunk}).values_list(field, flat=True))
     return found
+
+
+def links_in(body_html: str) -> dict[str, str]:
+    """The site-internal link targets of a sanitized body (not its files), each with the text of
+    its first link."""
+    found: dict[str, str] = {}
+    for href, inner in LINK_RE.findall(body_html):
+        target = html.unescape(href)
+        if target.startswith("//") or target.startswith(STATIC_PREFIXES) or len(target) > TARGET_LENGTH:
+            continue
+        text = " ".join(html.unescape(TAG_RE.sub(" ", inner)).split())
+        found.setdefault(target, Truncator(text).chars(TEXT_LENGTH))
+    return found
+
+
+def store_links(post_ids: Iterable[int]) -> None:
+    """Store the links of these posts as readers see them: those of the published ones, none of
+    the others."""
+    post_ids = sorted(set(post_ids))
+    for start in range(0, len(post_ids), CHUNK):
+        chunk = post_ids[start : start + CHUNK]
+        PostLink.objects.filter(post_id__in=chunk).delete()
+        published = Post.objects.published().filter(pk__in=chunk).values_list("pk", "body_html")
+        PostLink.objects.bulk_create(
+            PostLink(post_id=pk, target=target, text=text)
+            for pk, body_html in published
+            for target, text in links_in(body_html).items()
+        )
+
+
+def broken_targets() -> list[str]:
+    """The targets of published posts' links that lead nowhere, worked out once for what readers
+    see now (the cache's content version)."""
+    key = f"vdwiki:broken-links:{content_version()}"
+    broken = cache.get(key)
+    if broken is None:
+        targets = set(PostLink.objects.values_list("target", flat=True).distinct())
+        broken = sorted(targets - resolvable(targets))
+        cache.set(key, broken, PAGE_TTL)
+    return broken

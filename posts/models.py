@@ -16,7 +16,8 @@ from taggit.models import Tag, TaggedItemBase
 
 from .aliases import hidden_address, normalize_path
 from .paths import path_of
-from .rendering import Rendered, render, summarize
+from .plaintext import without_control_characters
+from .rendering import Rendered, render
 from .rendering.cdn import find_attachment_urls
 
 
@@ -75,10 +76,23 @@ class TagDigest(models.Model):
         return f"{self.tag_id}: {self.published} published"
 
 
+class CategoryQuerySet(models.QuerySet):
+    def shown(self):
+        """The categories readers see (not hidden)."""
+        return self.filter(hidden=False)
+
+
 class Category(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
     description = models.TextField(blank=True)
+    hidden = models.BooleanField(
+        default=False,
+        help_text="Kept from readers: no page, feed or link, and not named on its posts (for editors'"
+        " filing, such as “Admin Only”). Its posts stay readable.",
+    )
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -88,9 +102,11 @@ class Category(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.name = " ".join(self.name.split())
+        self.name = " ".join(without_control_characters(self.name).split())
         if not self.slug:
             self.slug = self.slug_for(self.name)
+        if self._state.adding and self.name.casefold() in {n.casefold() for n in settings.VDWIKI_HIDDEN_CATEGORIES}:
+            self.hidden = True
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -109,7 +125,7 @@ RENDERED_FIELDS = ["body_html", "body_text", "summary"]
 class Post(models.Model):
     """A post. Its content fields hold its latest revision, except while it is published with
     unpublished changes (`pending_status`): they then hold the live revision, what readers see,
-    and `latest_revision` is ahead of them. posts/workflow.py moves posts between states."""
+    and `latest_revision` is ahead of them. posts/workflow/ moves posts between states."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -124,6 +140,14 @@ class Post(models.Model):
     body = models.TextField(blank=True, help_text="Markdown")
     body_html = models.TextField(blank=True, editable=False)
     body_text = models.TextField(blank=True, editable=False, help_text="What readers see of the body, as text")
+    written_summary = models.CharField(
+        "summary",
+        max_length=300,
+        blank=True,
+        help_text="Plain text, up to 300 characters, for lists, search results, feeds and links shared"
+        " elsewhere. Left empty, the opening of the post's prose is shown.",
+    )
+    # What readers see as the summary: the written one, else the opening of the body's prose.
     summary = models.CharField(max_length=300, blank=True, editable=False)
     labels = models.TextField(blank=True, editable=False, help_text="Category and tag names, for search")
     article = models.JSONField(
@@ -165,7 +189,11 @@ class Post(models.Model):
     class Meta:
         ordering = ["-date"]
         # Lists walk it newest first; a post page finds its neighbours with it in one step each.
-        indexes = [models.Index(fields=["status", "-date", "-id"])]
+        indexes = [
+            models.Index(fields=["status", "-date", "-id"]),
+            # With `status`'s, finds the posts in a state (in_state) without reading every post.
+            models.Index(fields=["pending_status"], name="posts_post_pending_idx"),
+        ]
         permissions = [
             ("change_others_post", "Can edit posts of other authors"),
             ("review_post", "Can approve or send back posts in review"),
@@ -180,10 +208,10 @@ class Post(models.Model):
         return path_of("posts:detail", self.slug)
 
     def set_rendered(self, rendered: Rendered) -> None:
-        """Take the body's HTML, text and summary from its rendering."""
+        """Take the body's HTML and text from its rendering, and its summary unless one is written."""
         self.body_html = rendered.html
         self.body_text = rendered.text
-        self.summary = summarize(rendered.text)
+        self.summary = self.written_summary or rendered.summary
 
     @staticmethod
     def labels_for(categories: Iterable[str], tags: Iterable[str]) -> str:
@@ -236,6 +264,7 @@ class Revision(models.Model):
     slug = models.SlugField(max_length=255, allow_unicode=True)
     body = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
+    summary = models.CharField(max_length=300, blank=True)
     categories = models.JSONField(default=list, blank=True)
     tags = models.JSONField(default=list, blank=True)
     author = models.ForeignKey(
@@ -244,6 +273,11 @@ class Revision(models.Model):
     created = models.DateTimeField(default=timezone.now, db_index=True)
     source = models.CharField(max_length=10, choices=Source, default=Source.EDITOR)
     message = models.CharField(max_length=500, blank=True)
+    # The size of the change, stored when the revision is made (workflow.new_revision) for the
+    # review queue: words added and removed against the post's live revision then, or for a post
+    # never published, all its words added (diff.words_changed).
+    words_added = models.PositiveIntegerField(default=0, editable=False)
+    words_removed = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -312,6 +346,25 @@ class PostAction(models.Model):
         return state_in_words(self.to_state, self.to_pending).capitalize()
 
 
+class PostNote(models.Model):
+    """A note staff leave on a post for each other. Readers never see it: nothing public reads
+    this model (pages, feeds, search, sitemaps, stored articles and previews come from revisions)."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(max_length=2000)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["post", "-created"])]
+
+    def __str__(self):
+        return f"Note on {self.post_id} by {self.author_id}"
+
+
 class AliasQuerySet(models.QuerySet):
     def matching(self, path: str, query: str = "", *, decoded: bool = False):
         return self.filter(path=normalize_path(path, query, decoded=decoded))
@@ -330,8 +383,12 @@ class Alias(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="aliases")
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.MANUAL)
     created = models.DateTimeField(auto_now_add=True)
+    # How often it answered, to find the aliases nobody follows any more.
+    hits = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
+    last_hit = models.DateTimeField("last used", null=True, blank=True, editable=False)
 
     objects = AliasQuerySet.as_manager()
+    _normal_path = None  # the path once in normal form, not to be decoded again
 
     class Meta:
         verbose_name_plural = "aliases"
@@ -341,15 +398,77 @@ class Alias(models.Model):
         return self.path
 
     def save(self, *args, **kwargs):
-        self.path = normalize_path(self.path)
+        self.normalize()
         super().save(*args, **kwargs)
 
     def clean(self):
         # Before the form's uniqueness check, so another spelling of a taken path is refused there.
-        self.path = normalize_path(self.path)
+        self.normalize()
         hidden = hidden_address(self.path)
         if hidden:
             raise ValidationError({"path": f"An alias at “{self.path}” would hide {hidden}."})
+
+    def normalize(self) -> None:
+        """Put the path in normal form, once: a normal form is not always its own ("%2520" is
+        decoded to "%20", then to " "; "/why%3F" to "/why?", then to "/why")."""
+        if self.path != self._normal_path:
+            self.path = self._normal_path = normalize_path(self.path)
+
+    @classmethod
+    def at_normal_path(cls, path: str, **fields) -> "Alias":
+        """An alias at a path in normal form already (an address not found's)."""
+        alias = cls(path=path, **fields)
+        alias._normal_path = path
+        return alias
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        alias = super().from_db(db, field_names, values)
+        alias._normal_path = alias.__dict__.get("path")
+        return alias
+
+
+class NotFound(models.Model):
+    """An address readers asked for and the site does not have (a 404), counted: the ones that
+    meant a post are made its aliases from the admin."""
+
+    path = models.CharField(max_length=1000, unique=True, help_text="In the aliases' normal form.")
+    hits = models.PositiveBigIntegerField(default=1)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    referrer = models.CharField(max_length=1000, blank=True, help_text="The last page that linked to it.")
+
+    class Meta:
+        verbose_name = "address not found"
+        verbose_name_plural = "addresses not found"
+        ordering = ["-hits", "-last_seen"]
+        indexes = [models.Index(fields=["hits", "last_seen"], name="posts_notfound_hits")]
+
+    def __str__(self):
+        return self.path
+
+
+class PostLink(models.Model):
+    """A link a published post makes to another address of the site, with the text of its first
+    such link: kept as the post changes (links.store_links), to find the links that lead nowhere."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="links")
+    target = models.CharField(max_length=1000, db_index=True)
+    text = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "target"], name="posts_postlink_unique")]
+
+    def __str__(self):
+        return self.target
+
+
+class BrokenLink(PostLink):
+    """The admin's report of the links of published posts that lead nowhere (links.broken_targets)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "broken link"
 
 
 class AttachmentQuerySet(models.QuerySet):

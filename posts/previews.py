@@ -58,6 +58,7 @@ def post_as_revision(revision: Revision) -> Post:
         pk=post.pk,
         title=revision.title,
         slug=revision.slug,
+        written_summary=revision.summary,
         date=post.date,
         lastmod=post.lastmod,
         author=post.author,

@@ -39,9 +39,10 @@ class RelatedPost:
 
 
 def related_posts(post: Post) -> list[RelatedPost]:
-    """One query: the digests of the post's tags."""
+    """One query: the digests of the tags its article names (article.py). Found by their ids, not
+    by joining the post's tags: the join cost an uncached page 10 % more CPU (bench/reads.py)."""
     posts, shared, shared_rare = {}, Counter(), Counter()
-    digests = TagDigest.objects.filter(tag__posts_taggedpost_items__content_object_id=post.pk)
+    digests = TagDigest.objects.filter(tag__in=post.article["tag_ids"])
     for published, newest in digests.values_list("published", "newest"):
         rare = published <= NEWEST_PER_TAG
         for post_id, title, slug, date in newest:

@@ -14,7 +14,8 @@ Posts whose title holds the whole query come first, then the rest by relevance: 
 than labels, labels more than the body, newer before older among equals. SQLite weighs the whole
 body (FTS5's bm25 reads it from the index); PostgreSQL only the body's opening, the summary, as
 reading every matching body's vector would cost too much (see the migration). Snippets are
-computed for the shown page only.
+computed for the shown page only; a post with a summary its editor wrote shows that, and so does
+one whose body holds none of the words.
 """
 
 import math
@@ -71,7 +72,7 @@ PG_WEIGHTS = [0.05, 0.2, 0.4, 1.0]  # D, C (summary), B (labels), A (title)
 PG_HEADLINE_CHARS = 50_000  # a match further into a long body gets a snippet from its start
 
 FTS = "posts_post_fts"
-PAGE_FIELDS = ["title", "slug", "date", "summary"]
+PAGE_FIELDS = ["title", "slug", "date", "summary", "written_summary"]
 FTS_WEIGHTS = "10.0, 4.0, 1.0"  # title, labels, body
 
 
@@ -155,9 +156,16 @@ class SearchResults:
             return []
         start, stop = window.start, window.stop
         posts = self._engine.page(self._posts, self.query, start, stop)
-        prefetch_related_objects(posts, Prefetch("categories", queryset=Category.objects.only("name", "slug")))
+        shown = Category.objects.shown().only("name", "slug")
+        prefetch_related_objects(posts, Prefetch("categories", queryset=shown))
         for post in posts:
-            post.snippet = highlight(post.snippet or "")
+            # What its editor wrote of it comes first. A post found by its title or labels alone
+            # gets the body's opening from the engine, often a study's citation: its summary
+            # (the opening of its prose) reads better.
+            if post.written_summary or MARK_START not in (post.snippet or ""):
+                post.snippet = post.summary
+            else:
+                post.snippet = highlight(post.snippet)
         return posts
 
     def __iter__(self):
@@ -169,7 +177,7 @@ def search(query: str, *, category: str | None = None, tag: str | None = None) -
     the tag of these slugs when given. An empty query (or one of symbols only) matches nothing."""
     posts = Post.objects.published()
     if category:
-        posts = posts.filter(categories__slug=category)
+        posts = posts.filter(categories__slug=category, categories__hidden=False)
     if tag:
         posts = posts.filter(tags__slug=tag)
     return SearchResults(parse_query(query), posts)
@@ -208,7 +216,7 @@ def highlight(text: str) -> SafeString:
 def search_view(request):
     """The search page: form, result count, a page of results with snippets; help instead of
     results for an empty query, and suggestions when nothing matches."""
-    categories = list(Category.objects.only("name", "slug"))
+    categories = list(Category.objects.shown().only("name", "slug"))
     category_slug = clean_query(request.GET.get("category", ""))
     category = next((c for c in categories if c.slug == category_slug), None)
     tag_value = clean_query(request.GET.get("tag", ""))

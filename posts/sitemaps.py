@@ -54,7 +54,8 @@ class CategorySitemap(AnnotatedSitemap):
 
     def items(self):
         return (
-            Category.objects.annotate(modified=newest_post_date(categories=OuterRef("pk")))
+            Category.objects.shown()
+            .annotate(modified=newest_post_date(categories=OuterRef("pk")))
             .filter(modified__isnull=False)
             .only("slug")
             .order_by("pk")

@@ -1,17 +1,20 @@
-"""The admin's imports, run in the background by the task worker (`manage.py db_worker`): a
-dump of the whole site takes longer than a web request may."""
+"""The admin's long jobs, run in the background by the task worker (`manage.py db_worker`): an
+import (a dump of the whole site takes longer than a web request may) and bulk tags on more
+posts than one request can change (bulk_tags.MAX_POSTS)."""
 
 import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 from secrets import token_urlsafe
 
+from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
 from django_tasks import task
 
+from . import bulk_tags
 from .legacy.importer import import_dump
-from .models import ImportRun
+from .models import ImportRun, Post
 
 UPLOADS = "private/imports"
 
@@ -44,3 +47,12 @@ def run_import(run_id: int, stored_name: str) -> dict:
     finally:
         default_storage.delete(stored_name)
     return report.summary()
+
+
+@task()
+def change_tags(*, user_id: int, post_ids: list[int], add: list[str], remove: list[str], message: str) -> dict:
+    """Bulk tags on the posts chosen when the change was confirmed, as the user who confirmed it:
+    the workflow checks their rights post by post, as they are now."""
+    user = get_user_model().objects.get(pk=user_id)
+    posts = Post.objects.filter(pk__in=post_ids).order_by("pk")
+    return bulk_tags.change_tags(posts, by=user, add=add, remove=remove, message=message).summary()

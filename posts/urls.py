@@ -35,6 +35,7 @@ app_name = "posts"
 urlpatterns = [
     path("", views.home, name="home"),
     path("posts/", views.post_list, name="list"),
+    path("recent/", views.recent, name="recent"),
     path("posts/<str:slug>/", views.post_detail, name="detail"),
     re_path(r"^posts/(?P<slug>[^/]+)$", views.post_without_slash),
     path("categories/", views.category_list, name="categories"),

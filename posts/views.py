@@ -1,12 +1,14 @@
 import calendar
 import json
 import re
+import string
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.middleware.common import CommonMiddleware
@@ -16,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import ListView, TemplateView
 from taggit.models import Tag
 
-from . import previews
+from . import not_found, previews
 from .article import live_article
 from .cache import cached_page
 from .models import Alias, Category, Post, Revision
@@ -64,10 +66,13 @@ def legacy_response(request):
     if alias is None:
         return None
     if alias.post.status == Post.Status.DELETED:
-        return gone(request)
-    if alias.post.status != Post.Status.PUBLISHED and not may_see(request, alias.post_id):
+        response = gone(request)
+    elif alias.post.status == Post.Status.PUBLISHED or may_see(request, alias.post_id):
+        response = HttpResponsePermanentRedirect(alias.post.get_absolute_url())
+    else:
         return None
-    return HttpResponsePermanentRedirect(alias.post.get_absolute_url())
+    not_found.alias_hit(alias.pk)
+    return response
 
 
 def may_see(request, post_id: int) -> bool:
@@ -89,7 +94,7 @@ def post_detail(request, slug):
             raise Http404("No post here.")
         if post.status == Post.Status.DELETED:
             return gone(request)
-    if not post.article:
+    if "tag_ids" not in post.article:  # none stored yet, or stored before articles named their tags
         post.article = live_article(post)
     return _post_page(request, post)
 
@@ -153,6 +158,7 @@ def page_not_found(request, exception=None):
     if response is None:
         suggestions = similar_posts(request.path) if _names_a_page(request) else []
         response = render(request, "404.html", {"suggestions": suggestions}, status=404)
+        not_found.record(request)
     response.legacy_checked = True  # for LegacyRedirectMiddleware
     return response
 
@@ -205,10 +211,11 @@ def _neighbours(post: Post) -> dict[str, PostLink]:
     return {names[side]: PostLink(title, path_of("posts:detail", slug)) for side, title, slug in rows}
 
 
-def _listed(posts):
-    """Posts as list items show: title, date, summary and categories (one query for all)."""
-    return posts.only("title", "slug", "date", "summary").prefetch_related(
-        Prefetch("categories", queryset=Category.objects.only("name", "slug"))
+def _listed(posts, *fields):
+    """Posts as list items show: title, date, summary and categories (one query for all), and
+    `fields` besides."""
+    return posts.only("title", "slug", "date", "summary", *fields).prefetch_related(
+        Prefetch("categories", queryset=Category.objects.shown().only("name", "slug"))
     )
 
 
@@ -224,9 +231,23 @@ class PostListView(ListView):
         return super().get_context_data(heading=self.heading, **kwargs)
 
 
+class RecentView(PostListView):
+    """Published posts whose change went live after their first publication (or whose dump gave a
+    lastmod), the most recently changed first, each with the date of its change."""
+
+    heading = "Recently updated"
+
+    def get_queryset(self):
+        updated = Post.objects.published().filter(lastmod__isnull=False).order_by("-lastmod", "-pk")
+        return _listed(updated, "lastmod")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(recent=True, **kwargs)
+
+
 class CategoryPostsView(PostListView):
     def get_queryset(self):
-        self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
+        self.category = get_object_or_404(Category.objects.shown(), slug=self.kwargs["slug"])
         return super().get_queryset().filter(categories=self.category)
 
     def get_context_data(self, **kwargs):
@@ -262,17 +283,21 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         published = Post.objects.published().order_by("-date", "-pk")
+        featured = Category.objects.shown().filter(slug=FEATURED_CATEGORY).first()
         return super().get_context_data(**kwargs) | {
             "newest": _listed(published)[:PAGE_SIZE],
-            "featured": Category.objects.filter(slug=FEATURED_CATEGORY).first(),
-            "featured_posts": published.filter(categories__slug=FEATURED_CATEGORY).only("title", "slug", "date")[:5],
+            "featured": featured,
+            "featured_posts": published.filter(categories=featured).only("title", "slug", "date")[:5]
+            if featured
+            else [],
             "categories": _categories_with_counts().order_by("-count", "name")[:HOME_CATEGORIES],
         }
 
 
 def _categories_with_counts():
     return (
-        Category.objects.annotate(count=Count("posts", filter=Q(posts__status=Post.Status.PUBLISHED)))
+        Category.objects.shown()
+        .annotate(count=Count("posts", filter=Q(posts__status=Post.Status.PUBLISHED)))
         .filter(count__gt=0)
         .order_by("name")
     )
@@ -286,6 +311,9 @@ class CategoryListView(TemplateView):
 
 
 class TagListView(TemplateView):
+    """Every tag of a published post, A to Z whatever its case or accents, under its initial (digits
+    and symbols under "#"), with an index of the initials and a filter box (tag-filter.js)."""
+
     template_name = "posts/tag_list.html"
 
     def get_context_data(self, **kwargs):
@@ -293,27 +321,62 @@ class TagListView(TemplateView):
         tags = (
             Tag.objects.annotate(count=Count("posts_taggedpost_items", filter=published))
             .filter(count__gt=0)
-            .order_by("name")
+            .values("name", "slug", "count")
         )
-        return super().get_context_data(**kwargs) | {"tags": tags}
+        by_initial: dict[str, list] = {}
+        for tag in sorted(tags, key=lambda tag: (_sort_key(tag["name"]), tag["name"])):
+            by_initial.setdefault(_initial(tag["name"]), []).append(tag)
+        index = [(letter, letter in by_initial) for letter in INITIALS]
+        return super().get_context_data(**kwargs) | {"groups": list(by_initial.items()), "index": index}
+
+
+INITIALS = ["#", *string.ascii_uppercase]
+
+
+def _sort_key(name: str) -> str:
+    """A name as readers alphabetise it: case and accents aside ("Écho" with "echo")."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold() or name.casefold()
+
+
+def _initial(name: str) -> str:
+    first = _sort_key(name)[:1].upper()
+    return first if first in string.ascii_uppercase else "#"
+
+
+@dataclass
+class ArchiveYear:
+    year: int
+    count: int
+    months: list[tuple[int, str, int]]  # number, name, posts (0 for none)
 
 
 class ArchiveIndexView(TemplateView):
+    """Every year with published posts, newest first, as a row of its twelve months and their counts."""
+
     template_name = "posts/archive_index.html"
 
     def get_context_data(self, **kwargs):
-        months = (
+        counts: dict[int, dict[int, int]] = {}
+        for year, month, count in (
             Post.objects.published()
             .annotate(year=ExtractYear("date"), month=ExtractMonth("date"))
-            .values("year", "month")
-            .annotate(count=Count("pk"), newest=Max("date"))
-            .order_by("-year", "-month")
-        )
-        return super().get_context_data(**kwargs) | {"months": months}
+            .values_list("year", "month")
+            .annotate(count=Count("pk"))
+            .order_by()
+        ):
+            counts.setdefault(year, {})[month] = count
+        years = [
+            ArchiveYear(
+                year, sum(months.values()), [(n, calendar.month_abbr[n], months.get(n, 0)) for n in range(1, 13)]
+            )
+            for year, months in sorted(counts.items(), reverse=True)
+        ]
+        return super().get_context_data(**kwargs) | {"years": years}
 
 
 home = cached_page(HomeView.as_view())
 post_list = cached_page(PostListView.as_view(), query=["page"])
+recent = cached_page(RecentView.as_view(), query=["page"])
 category_posts = cached_page(CategoryPostsView.as_view(), query=["page"])
 tag_posts = cached_page(TagPostsView.as_view(), query=["page"])
 archive = cached_page(ArchiveView.as_view(), query=["page"])

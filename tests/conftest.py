@@ -6,12 +6,14 @@ from django.conf import settings
 from django.core.cache import cache
 
 from .databases import SharedDatabase
-from .factories import make_role_groups
+from .factories import PASSWORD, make_role_groups
 from .server import Server, running_server
 
 CORPUS = Path(os.environ.get("VDWIKI_CORPUS", Path(settings.BASE_DIR).parent / "shared" / "corpus"))
 CORPUS_POSTS = CORPUS / "posts"
 CORPUS_SEED = CORPUS / "seed"
+SEED_SLUG = "recurrent-miscarriages-decreased-by-increased-vitamin-d-levels"
+SCREENSHOTS = Path(settings.BASE_DIR) / "test-results"  # saved by the browser tests, to be looked at
 CORPUS_FILES = sorted([*CORPUS_POSTS.glob("*.md"), *CORPUS_SEED.glob("*.md")])
 if not CORPUS_FILES:  # else every test over the corpus would be collected as "skipped", and CI stay green
     raise pytest.UsageError(f"No corpus at {CORPUS}: set VDWIKI_CORPUS to the directory holding posts/ and seed/.")
@@ -25,6 +27,16 @@ def corpus_dump(tmp_path):
     for source in CORPUS_FILES:
         (dump / source.name).write_bytes(source.read_bytes())
     return dump
+
+
+@pytest.fixture
+def seed(db):
+    """The seed post of the corpus (a real legacy post, with its legacy aliases), imported."""
+    from posts.legacy.importer import import_dump
+    from posts.models import Post
+
+    import_dump(CORPUS_SEED)
+    return Post.objects.get(slug=SEED_SLUG)
 
 
 @pytest.fixture(scope="session")
@@ -153,3 +165,35 @@ def browser():
         )
         yield CspCheckedBrowser(browser)
         browser.close()
+
+
+def log_in(page, username: str, next_url: str = "/admin/") -> None:
+    """Log in as `username` (PASSWORD) through the login page, ending at `next_url`."""
+    if "/login/" not in page.url:
+        page.goto(f"/admin/login/?next={next_url}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**{next_url}")
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    """`open_as(username, width)`: a page of a new browser context `width` px wide (or of
+    `context`), logged in as `username` through the login form (no one for None). Its clipboard
+    may be read and written, as a person lets a site do to copy a link."""
+    contexts = []
+
+    def open_as(username: str | None, width: int = 1280, context=None):
+        if context is None:
+            context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+            contexts.append(context)
+        page = context.new_page()
+        if username:
+            log_in(page, username)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

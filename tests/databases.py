@@ -160,15 +160,18 @@ def content_fingerprint() -> dict[str, list]:
                 value = row[field.attname]
                 if field.is_relation and value is not None:
                     value = keys.get(field.related_model, {}).get(value, ("user", value))
-                canonical[field.name] = _stable(model, field.name, value)
+                canonical[field.name] = _stable(model, field.name, value, keys)
             rows.append(repr(sorted(canonical.items())))
         tables[model._meta.db_table] = sorted(rows)
     return tables
 
 
-def _stable(model, name: str, value):
+def _stable(model, name: str, value, keys: dict):
     if model is Post and name == "article" and value:
-        return {key: item for key, item in value.items() if key != "modified"}  # the live revision's time
+        article = {key: item for key, item in value.items() if key != "modified"}  # the live revision's time
+        if "tag_ids" in article:  # the tags' ids, as the database handed them out: their names
+            article["tag_ids"] = [keys[Tag].get(pk, ("tag", pk)) for pk in article["tag_ids"]]
+        return article
     if model is TagDigest and name == "newest":
         return [entry[1:] for entry in value]  # [id, title, slug, date]: the id dropped
     return value

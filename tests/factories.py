@@ -1,7 +1,8 @@
-"""Data for the tests: staff users in a role, and a small real image."""
+"""Data for the tests: staff users in a role, posts made as editors make them, and a small real image."""
 
 import importlib
 import io
+from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -14,7 +15,8 @@ PASSWORD = "pw-123-secret"
 
 # The data migrations that make the role groups and give them their permissions, in order.
 ROLE_MIGRATIONS = [("0002_roles", "create_roles"), ("0007_workflow", "grant_audit_log"),
-                   ("0011_admins_unlock_logins", "grant_unlocking")]  # fmt: skip
+                   ("0011_admins_unlock_logins", "grant_unlocking"),
+                   ("0019_not_found_and_alias_hits", "grant"), ("0020_post_links", "grant")]  # fmt: skip
 
 
 def make_role_groups() -> None:
@@ -49,7 +51,9 @@ def workflow_user():
     return user
 
 
-def make_post(slug: str, *, title: str = "", body: str = "", categories=(), tags=(), status=None, **details):
+def make_post(
+    slug: str, *, title: str = "", body: str = "", categories=(), tags=(), summary: str = "", status=None, **details
+):
     """A post made as editors make one, through the workflow's verbs: created with this content,
     then published (or put in `status`: draft, unpublished, deleted); `details`: its own fields
     (date, lastmod, author, tiki_page_id)."""
@@ -59,7 +63,8 @@ def make_post(slug: str, *, title: str = "", body: str = "", categories=(), tags
     by = workflow_user()
     for name in categories:
         Category.objects.get_or_create(name=name)
-    content = workflow.Content(title or slug.replace("-", " ").capitalize(), slug, body, tuple(categories), tuple(tags))
+    title = title or slug.replace("-", " ").capitalize()
+    content = workflow.Content(title, slug, body, tuple(categories), tuple(tags), summary)
     post = workflow.create(by=by, content=content, post=Post(author=details.pop("author", by), **details))
     status = status or Post.Status.PUBLISHED
     if status != Post.Status.DRAFT:
@@ -72,7 +77,7 @@ def make_post(slug: str, *, title: str = "", body: str = "", categories=(), tags
 
 
 def change_post(post, **content):
-    """Edit the post's content (title, slug, body, categories, tags) and publish the change."""
+    """Edit the post's content (title, slug, body, categories, tags, summary) and publish the change."""
     from posts import workflow
     from posts.models import Category, Post
 
@@ -87,3 +92,17 @@ def change_post(post, **content):
     workflow.edit(post, by=by, content=new, based_on=post.latest_revision)
     workflow.publish(post, by=by)
     return Post.objects.get(pk=post.pk)
+
+
+def make_posts(count, *, start=0):
+    """`count` published posts, each in two categories and with three tags."""
+    categories = ("Top news", "Pregnancy", "Bones")
+    for n in range(start, start + count):
+        make_post(
+            f"post-{n}",
+            title=f"Post number {n}",
+            body=f"## First\n\nText {n}\n\n## Second\n\nMore\n\n## Third\n\nEnd",
+            categories=categories[n % 2 : n % 2 + 2],
+            tags=[f"tag {n % 4}", f"tag {n % 5}", "vitamin d"],
+            date=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n),
+        )

@@ -26,7 +26,7 @@ from django.db import connection
 
 from deploy.local import running_nginx, stop
 
-REDIS_DB = 13  # test_site.py's Redis tests use 15
+REDIS_DB = 13  # test_cache.py's Redis tests use 15
 SHARED_REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 # Test servers run side by side: none takes the one control socket gunicorn makes in the home directory.
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--no-control-socket", "vdwiki.wsgi"]

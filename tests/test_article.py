@@ -9,16 +9,21 @@ from bs4 import BeautifulSoup
 from django.core.management import call_command
 from taggit.models import Tag
 
-from posts import workflow
+from posts import changes, workflow
 from posts.article import live_article
 from posts.cache import bump_content_version
 from posts.legacy.importer import import_dump
 from posts.models import Attachment, Category, Post
 
 from . import factories
-from .test_importer import SEED, post_file, write
+from .test_legacy_importer import SEED, post_file, write
 
 pytestmark = pytest.mark.django_db
+
+HOSTILE_NAME = '"><img src=x onerror=alert(1)><b>&amp;'
+HOSTILE_URL = 'https://cdn.example/a.pdf?"><img src=x onerror=alert(2)>'
+HOSTILE_HEADING = "&lt;img src=x onerror=alert(3)&gt; &amp;amp;"  # Markdown whose text is markup
+HEADING_TEXT = "<img src=x onerror=alert(3)> &amp;"
 
 
 @pytest.fixture
@@ -195,6 +200,7 @@ def test_rerender_stores_every_article_again():
         "header": post.article["header"],
         "footer": "",
         "tags": [],
+        "tag_ids": [],
         "categories": [],
         "image": "",
         "author": "post-maker",
@@ -285,3 +291,24 @@ def test_a_save_outside_the_workflow_changes_no_article_until_rerender():
     call_command("rerender", stdout=io.StringIO())
 
     assert article().h1.text == "Saved past the workflow"
+
+
+def test_names_in_the_posts_header_and_footer_stay_text(client):
+    Category.objects.create(name=HOSTILE_NAME, slug="hostile-category")
+    headings = [f"## {HOSTILE_HEADING} {n}" for n in range(3)]  # enough for a table of contents
+    post = factories.make_post(
+        "hostile", title=HOSTILE_NAME, body="\n\n".join(headings), categories=[HOSTILE_NAME], tags=[HOSTILE_NAME]
+    )
+    # As the importer links a legacy attachment (its URL is not checked as the admin's form checks one).
+    Attachment.objects.create(legacy_url=HOSTILE_URL, kind=Attachment.Kind.PDF).posts.add(post)
+    changes.refresh([post.pk], seen=True)
+    page = BeautifulSoup(client.get("/posts/hostile/").content, "html.parser")
+
+    assert page.find_all(["img", "b"]) == []
+    assert [element for element in page.find_all(True) if any(name.startswith("on") for name in element.attrs)] == []
+    assert page.find("h1").get_text() == HOSTILE_NAME
+    assert [a.get_text() for a in page.select(".kicker a")] == [HOSTILE_NAME]
+    assert [a.get_text() for a in page.select(".tags a")] == [HOSTILE_NAME]
+    assert [a.get_text() for a in page.select("nav.toc a")] == [f"{HEADING_TEXT} {n}" for n in range(3)]
+    attachment = page.select_one(".attachments a")
+    assert (attachment["href"], attachment.get_text()) == (HOSTILE_URL, HOSTILE_URL.rsplit("/", 1)[-1])

@@ -13,8 +13,8 @@ from axes.models import AccessAttempt
 from posts.legacy.importer import import_dump
 from posts.models import Post
 
+from .conftest import SCREENSHOTS, log_in
 from .factories import PASSWORD, make_user
-from .test_browser import SCREENSHOTS
 from .xss import XSS_VECTORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,11 +57,7 @@ def open_as(browser, live_server, people):
         page = context.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         if username:
-            page.goto("/admin/login/?next=/admin/")
-            page.fill("#id_username", username)
-            page.fill("#id_password", PASSWORD)
-            page.click("input[type=submit]")
-            page.wait_for_url("**/admin/")
+            log_in(page, username)
         return page
 
     open_as.dialogs = dialogs
@@ -99,7 +95,9 @@ def test_every_vector_written_in_the_admin_stays_inert_wherever_it_shows(open_as
     author.goto("/admin/posts/post/add/")
     author.fill("#id_slug", SLUG)  # first: typed by hand, it is not made from the title any more
     author.fill("#id_title", TITLE)
-    author.fill("#id_tags", f'"{TAG}", Zinc')
+    for tag in (TAG, "Zinc"):  # as chips
+        author.fill("#id_tags-entry", tag)
+        author.press("#id_tags-entry", "Enter")
     author.fill("#id_body", hostile_body())
     preview = author.locator(".markdownx-preview")
     preview.get_by_text(f"After vector {len(XSS_VECTORS) - 1}.").wait_for()
@@ -187,7 +185,7 @@ def test_thirty_wrong_passwords_lock_the_login_until_an_admin_unlocks_it(browser
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
 
-    def log_in(password: str) -> None:
+    def try_password(password: str) -> None:
         page.goto("/admin/login/?next=/admin/")
         page.fill("#id_username", "ada")
         page.fill("#id_password", password)
@@ -195,8 +193,8 @@ def test_thirty_wrong_passwords_lock_the_login_until_an_admin_unlocks_it(browser
         page.wait_for_load_state()
 
     for _ in range(30):
-        log_in("wrong")
-    log_in(PASSWORD)
+        try_password("wrong")
+    try_password(PASSWORD)
     message = page.locator("#lockout-message").inner_text()
     assert "Too many failed logins for “ada” from your address" in message
     assert "locked for 30 minutes" in message
@@ -218,7 +216,7 @@ def test_thirty_wrong_passwords_lock_the_login_until_an_admin_unlocks_it(browser
     admin.wait_for_load_state()
     assert not AccessAttempt.objects.exists()
 
-    log_in(PASSWORD)
+    try_password(PASSWORD)
     page.wait_for_url("**/admin/")
     assert page.locator("#user-tools").inner_text().upper().startswith("WELCOME, ADA")
     admin.context.close()

@@ -12,7 +12,7 @@ from posts.models import Alias, Post
 
 from .factories import make_post
 from .server import percent_encoded
-from .test_site import IMPOSSIBLE_ARCHIVES
+from .test_views import IMPOSSIBLE_ARCHIVES
 
 TITLE = "Cardiovascular system benefits from both Omega-3 and vitamin D – Dec 2012 (µg, café)"
 ALIAS = "/Cardiovascular+system+benefits+from+both+Omega-3+and+vitamin+D+–+Dec+2012+µg+café"
@@ -94,3 +94,17 @@ def test_addresses_with_broken_percent_encodings_or_long_answer_404_not_500(serv
     for url in ["/%C3%28", "/%FF", "/%C0%AF", "/%E2%80", "/posts/%FF/", "/tags/%ED%A0%80/", "/" + "%C3%A9+" * 500]:
         assert server.get(url).status == 404, url
     assert server.get("/search/?q=%FF%C3%28").status == 200
+
+
+def test_the_icons_browsers_ask_for_at_the_root_are_served_from_the_static_files(server):
+    for path, content_type, magic in [
+        ("/favicon.ico", "image/x-icon", b"\x00\x00\x01\x00"),
+        ("/apple-touch-icon.png", "image/png", b"\x89PNG"),
+    ]:
+        answer = server.get(path)
+        assert answer.status == 302, path
+        icon = server.get(answer.headers["Location"])
+        assert (icon.status, icon.headers["Content-Type"], icon.body[:4]) == (200, content_type, magic), path
+    page = server.get("/").body.decode()
+    assert 'rel="icon" href="/static/posts/favicon.' in page and 'rel="apple-touch-icon"' in page
+    assert 'rel="icon" href="/static/posts/favicon.' in server.get("/admin/login/").body.decode()

@@ -181,6 +181,12 @@ def test_categories_with_trailing_spaces_in_the_corpus_are_stripped():
     assert all(label == label.strip() for label in legacy.categories + legacy.tags)
 
 
+def test_control_characters_in_a_title_and_labels_are_dropped_as_feeds_cannot_carry_them():
+    legacy = post(minimal(title="Vitamin\u0007 D\u001f", categories=["Bo\u000cnes"], tags=["Sle\u001bep", "\u0008"]))
+
+    assert (legacy.title, legacy.categories, legacy.tags) == ("Vitamin D", ("Bones",), ("Sleep",))
+
+
 def test_only_the_two_damaged_corpus_posts_are_changed_by_the_mojibake_repair():
     parsed = {path: parse_post(path.name, path.read_bytes()) for path in CORPUS_FILES}
 
@@ -846,3 +852,18 @@ def test_values_the_database_could_not_store_are_errors_of_their_field(case):
 
 def test_not_a_number_in_unmodelled_metadata_is_kept_as_text():
     assert post(minimal(ratio=float("nan"), top=float("inf"))).extra == {"ratio": "nan", "top": "inf"}
+
+
+def test_a_zip_whose_directory_puts_an_entry_before_the_file_start_names_the_entry(tmp_path):
+    """An end record claiming the central directory starts later than it does: the entries'
+    offsets come out negative, and seeking there failed with an OSError (found by the fuzz test)."""
+    data = bytearray(make_zip(tmp_path / "good.zip", [("a.md", b"A" * 100)]).read_bytes())
+    end = data.rindex(b"PK\x05\x06")
+    offset = int.from_bytes(data[end + 16 : end + 20], "little")
+    data[end + 16 : end + 20] = (offset + 1000).to_bytes(4, "little")
+    (tmp_path / "shifted.zip").write_bytes(data)
+
+    (entry,) = iter_dump(tmp_path / "shifted.zip")
+
+    assert entry.name == "a.md" and entry.data is None
+    assert entry.error.message.startswith("cannot read archive entry:")

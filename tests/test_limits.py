@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from posts import workflow
+from posts.admin_lists import BulkTagsForm
 from posts.legacy.dump import parse_post
 from posts.legacy.importer import import_dump
 from posts.limits import body_problem, nesting_depth, tags_problem
@@ -126,6 +127,24 @@ def test_the_admin_form_refuses_two_thousand_tags_and_keeps_the_post(client, edi
     assert errors_of(response) == TAGS_MESSAGE
     assert list(post.tags.names()) == ["Zinc"]
     assert Revision.objects.filter(post=post).count() == 1
+
+
+def test_a_tag_longer_than_a_tag_name_holds_is_refused_by_the_forms_and_the_workflow(client, editor, post):
+    # PostgreSQL refused to store it: the edit page and bulk tags answered 500, a background run failed.
+    message = "A tag is 101 characters long; a tag holds 100 at most."
+    assert tags_problem(["Zinc", "t" * 100]) is None
+    client.force_login(editor)
+
+    response = client.post(f"/admin/posts/post/{post.pk}/change/", edit_form(post, tags="Zinc, " + "t" * 101))
+
+    assert response.status_code == 200 and errors_of(response) == message
+    assert BulkTagsForm({"add": "t" * 101}).errors == {"add": [message]}
+    with pytest.raises(ValidationError) as refused:
+        workflow.edit(
+            post, by=editor, content=Content("A post", "a-post", tags=("t" * 101,)), based_on=post.latest_revision
+        )
+    assert refused.value.messages == [message]
+    assert list(post.tags.names()) == ["Zinc"] and Revision.objects.filter(post=post).count() == 1
 
 
 def test_the_admin_form_refuses_a_new_post_over_the_limits_and_stores_nothing(client, editor):

@@ -60,6 +60,22 @@ def test_a_preview_link_shows_a_waiting_change_while_the_page_shows_the_live_tex
     assert "Live words." in client.get("/posts/draft-title/").content.decode()
 
 
+def test_a_preview_link_shows_the_summary_of_its_revision_as_the_pages_description(client, author, moderator):
+    post = workflow.publish(write(author, body="Live words."), by=moderator)
+    change = workflow.edit(
+        post,
+        by=author,
+        content=Content("Draft title", "draft-title", "Live words.", summary="A summary waiting for review."),
+        based_on=post.latest_revision,
+    )
+
+    assert (
+        '<meta name="description" content="A summary waiting for review.">'
+        in client.get(preview_url(change)).content.decode()
+    )
+    assert '<meta name="description" content="Live words.">' in client.get("/posts/draft-title/").content.decode()
+
+
 def test_a_preview_link_stops_working_when_it_expires(client, author, settings):
     settings.VDWIKI_PREVIEW_MAX_AGE = 3600
     post = write(author)

@@ -8,11 +8,13 @@ import sys
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
 
 from posts.cache import VERSION_KEY, content_version
 from posts.legacy.importer import import_dump
 from posts.models import Attachment, Post, Revision
+from vdwiki.wsgi import application
 
 from .factories import make_post
 
@@ -116,6 +118,7 @@ def test_saving_a_post_in_the_admin_records_an_editor_revision(admin_client, adm
 @pytest.mark.django_db
 def test_rerender_refreshes_stale_html(admin_user, django_capture_on_commit_callbacks):
     post = make_post("t", title="T", body="**bold**")
+    make_post("written", body="Words.", summary="What its editor wrote.")
     Post.objects.filter(pk=post.pk).update(body_html="stale")
     Revision.objects.update(body_html="stale")
 
@@ -127,4 +130,9 @@ def test_rerender_refreshes_stale_html(admin_user, django_capture_on_commit_call
     post.refresh_from_db()
     assert "<strong>bold</strong>" in post.body_html
     assert "<strong>bold</strong>" in post.latest_revision.body_html
+    assert Post.objects.get(slug="written").summary == "What its editor wrote."  # not the excerpt
     assert cache.get(VERSION_KEY) > version  # cached pages show the new HTML
+
+
+def test_wsgi_py_is_djangos_own_application_with_nothing_in_front():
+    assert isinstance(application, WSGIHandler)

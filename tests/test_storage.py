@@ -29,7 +29,7 @@ from posts.workflow import Content
 from vdwiki.settings import media_storage
 
 from .factories import make_user, png
-from .test_import_tasks import run_worker
+from .test_tasks import run_worker
 
 REGION = "us-east-1"
 CDN = "https://d1bk1kqxc0sym.cloudfront.net/attachments"

@@ -23,7 +23,7 @@ from posts.workflow import Content, EditConflict, InvalidTransition
 
 from .databases import wait_for, worker_process
 from .factories import make_user, png
-from .test_import_tasks import run_worker
+from .test_tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,8 @@ def users(roles):
     return {role: make_user(role, role.lower()) for role in ["Author", "Editor", "Moderator", "Admin"]}
 
 
-def content(title="A post", slug="a-post", body="First text.", categories=(), tags=()):
-    return Content(title, slug, body, tuple(categories), tuple(tags))
+def content(title="A post", slug="a-post", body="First text.", categories=(), tags=(), summary=""):
+    return Content(title, slug, body, tuple(categories), tuple(tags), summary)
 
 
 def draft(author, **fields) -> Post:
@@ -303,6 +303,78 @@ def test_readers_see_the_live_text_while_a_change_waits_then_the_change_once_app
     assert (post.live_revision, post.lastmod, list(post.tags.names())) == (post.latest_revision, NOW, ["New tag"])
 
 
+def test_a_written_summary_is_versioned_and_readers_see_it_once_approved_else_the_excerpt(
+    users, client, django_capture_on_commit_callbacks
+):
+    body = "Vitamin D levels were measured in 300 adults.\n\nThey slept longer."
+    post = workflow.publish(draft(users["Author"], body=body), by=users["Moderator"])
+    assert post.summary.startswith("Vitamin D levels were measured")
+
+    written = "  A trial of\nvitamin D   and sleep.  "
+    workflow.edit(post, by=users["Author"], content=content(body=body, summary=written), based_on=post.latest_revision)
+
+    post.refresh_from_db()
+    assert post.latest_revision.summary == "A trial of vitamin D and sleep."  # plain text on one line
+    assert (post.written_summary, post.summary[:9]) == ("", "Vitamin D")  # readers still see the live one
+    assert "A trial of vitamin D" not in client.get("/posts/a-post/").content.decode()
+    workflow.submit(post, by=users["Author"])
+    with django_capture_on_commit_callbacks(execute=True):  # the cached page goes stale
+        post = workflow.approve(post, by=users["Moderator"])
+    assert (post.written_summary, post.summary) == ("A trial of vitamin D and sleep.",) * 2
+    page = client.get("/posts/a-post/").content.decode()
+    assert '<meta name="description" content="A trial of vitamin D and sleep.">' in page
+    assert '<meta property="og:description" content="A trial of vitamin D and sleep.">' in page
+
+    cleared = workflow.edit(post, by=users["Moderator"], content=content(body=body), based_on=post.latest_revision)
+    workflow.publish(post, by=users["Moderator"])
+    post.refresh_from_db()
+    assert (cleared.summary, post.written_summary) == ("", "")
+    assert post.summary.startswith("Vitamin D levels were measured")  # the excerpt again
+
+    workflow.restore(post.revisions.get(summary__startswith="A trial"), by=users["Author"], based_on=cleared)
+    assert Post.objects.get(pk=post.pk).revisions.first().summary == "A trial of vitamin D and sleep."
+
+
+def test_a_summary_keeps_no_control_character_which_would_break_the_feeds_xml(users, client):
+    post = workflow.publish(draft(users["Author"]), by=users["Moderator"])
+    typed = "Bell\x07 and\x1b escape\x7f, \u202ehere\u202c 😀"
+
+    workflow.edit(post, by=users["Moderator"], content=content(summary=typed), based_on=post.latest_revision)
+    post = workflow.publish(post, by=users["Moderator"])
+
+    assert post.written_summary == post.latest_revision.summary == "Bell and escape, \u202ehere\u202c 😀"
+    assert client.get("/feed/").status_code == client.get("/feed/atom/").status_code == 200
+
+
+def test_a_title_and_tags_keep_no_control_character_which_would_break_the_feeds_xml(users, client):
+    post = workflow.publish(draft(users["Author"]), by=users["Moderator"])
+
+    typed = content(title="Vitamin D\x08 and\x00 sle\x0cep\x1b\x1f", tags=["Sle\x07ep", "\x0bZinc\x1c"])
+    workflow.edit(post, by=users["Moderator"], content=typed, based_on=post.latest_revision)
+    post = workflow.publish(post, by=users["Moderator"])
+
+    assert post.title == post.latest_revision.title == "Vitamin D and sleep"
+    assert post.latest_revision.tags == ["Sleep", "Zinc"]  # feeds carry tag names too
+    assert client.get("/feed/").status_code == client.get("/feed/atom/").status_code == 200
+
+
+def test_a_summary_longer_than_300_characters_is_refused_and_nothing_is_written(users):
+    post = draft(users["Author"])
+
+    with pytest.raises(ValidationError, match="The summary is 301 characters long; it may hold 300"):
+        workflow.edit(post, by=users["Author"], content=content(summary="x" * 301), based_on=post.latest_revision)
+    with pytest.raises(ValidationError, match="summary"):
+        workflow.create(by=users["Author"], content=content(slug="other", summary="y " * 200))
+
+    assert post.revisions.count() == 1 and not Post.objects.filter(slug="other").exists()
+    assert (
+        workflow.edit(
+            post, by=users["Author"], content=content(summary="z" * 300), based_on=post.latest_revision
+        ).summary
+        == "z" * 300
+    )
+
+
 def test_an_edit_of_a_post_in_review_keeps_it_in_review_and_the_moderator_approves_what_they_read(users):
     post = in_state(Status.IN_REVIEW, users["Author"], users["Moderator"])
     read = post.latest_revision
@@ -394,7 +466,10 @@ def test_scheduling_queues_the_publishing_task_for_the_scheduled_time(users):
         workflow.schedule(post, by=users["Moderator"], at=NOW + timedelta(hours=2))
 
     queued = DBTaskResult.objects.get()
-    assert (queued.task_path, queued.run_after) == ("posts.workflow.publish_due_revisions", NOW + timedelta(hours=2))
+    assert (queued.task_path, queued.run_after) == (
+        "posts.workflow.moves.publish_due_revisions",
+        NOW + timedelta(hours=2),
+    )
     assert queued.status == TaskResultStatus.READY
 
 
@@ -587,3 +662,37 @@ def test_a_mail_server_that_is_down_does_not_undo_or_fail_the_move(
 
     assert Post.objects.get(pk=post.pk).status == Status.IN_REVIEW
     assert "The workflow's e-mail could not be sent" in caplog.text
+
+
+@pytest.fixture
+def owner(roles):
+    return make_user("Author", "owner")
+
+
+def snapshot(post: Post) -> tuple:
+    post = Post.objects.get(pk=post.pk)
+    return post.status, post.body, post.latest_revision_id, post.revisions.count(), PostAction.objects.count()
+
+
+@pytest.mark.parametrize("role", ["Author", None])
+def test_a_user_who_may_not_edit_a_post_cannot_submit_it(role, owner):
+    post = workflow.create(by=owner, content=Content("Theirs", "theirs", "Their draft."))
+    before = snapshot(post)
+
+    with pytest.raises(PermissionDenied):
+        workflow.submit(post, by=make_user(role, "intruder"))
+
+    assert snapshot(post) == before
+
+
+@pytest.mark.parametrize("role", ["Author", None])
+def test_a_user_who_may_not_edit_a_post_cannot_restore_its_revisions(role, owner):
+    post = workflow.create(by=owner, content=Content("Theirs", "theirs", "First words."))
+    first = post.latest_revision
+    latest = workflow.edit(post, by=owner, content=Content("Theirs", "theirs", "Second words."), based_on=first)
+    before = snapshot(post)
+
+    with pytest.raises(PermissionDenied):
+        workflow.restore(first, by=make_user(role, "intruder"), based_on=latest)
+
+    assert snapshot(post) == before

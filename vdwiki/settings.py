@@ -34,7 +34,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "posts.apps.SiteAdminConfig",  # django.contrib.admin, its site the dashboard's (posts/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,7 +71,7 @@ ROOT_URLCONF = "vdwiki.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # the admin's own look (admin/base_site.html)
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -207,10 +207,11 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "posts.models.preview_html"
 MARKDOWNX_UPLOAD_MAX_SIZE = 10 * 1024 * 1024
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"]
 MARKDOWNX_MEDIA_PATH = "attachments/uploads/"
+MARKDOWNX_EDITOR_RESIZABLE = False  # the edit page's editor has a fixed height and scrolls inside
 
 LOGIN_URL = "admin:login"
 
-# The workflow's e-mail (posts/workflow.py): printed on the console unless a backend is set.
+# The workflow's e-mail (posts/workflow/mail.py): printed on the console unless a backend is set.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
@@ -232,6 +233,14 @@ VDWIKI_IMPORT_STALE_AFTER = int(os.environ.get("DJANGO_IMPORT_STALE_AFTER", "300
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Where the site is reached from outside, for the links in e-mail.
 VDWIKI_SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000")
+# The addresses not found (404) kept for the admin, the least asked for forgotten beyond it.
+VDWIKI_NOT_FOUND_KEPT = int(os.environ.get("DJANGO_NOT_FOUND_KEPT", "20000"))
+# The site's name, in the admin's header and titles.
+VDWIKI_SITE_NAME = os.environ.get("DJANGO_SITE_NAME", "VitaminDWiki")
+# Categories made hidden from readers when they are made (by the import, say); the admin changes it.
+VDWIKI_HIDDEN_CATEGORIES = [
+    name.strip() for name in os.environ.get("DJANGO_HIDDEN_CATEGORIES", "Admin Only").split(",") if name.strip()
+]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:

@@ -28,14 +28,9 @@ class BatchAttachments:
             if url in self.by_url and self.by_url[url].file
         }
 
-    def rows(self, pairs: list[tuple]) -> list[tuple[int, int]]:
-        """(attachment, post) link rows for (post, legacy post) pairs."""
-        return [
-            (self.by_url[url].pk, post.pk)
-            for post, legacy in pairs
-            for url in legacy.attachment_urls
-            if url in self.by_url
-        ]
+    def of(self, legacy) -> list[Attachment]:
+        """The attachments a legacy post shows."""
+        return [self.by_url[url] for url in legacy.attachment_urls if url in self.by_url]
 
 
 class AttachmentImporter:

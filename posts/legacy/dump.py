@@ -25,6 +25,7 @@ from django.utils.text import slugify
 
 from posts.aliases import hidden_address, normalize_path
 from posts.legacy.frontmatter import FrontMatterError, parse_front_matter
+from posts.plaintext import without_control_characters
 from posts.rendering.cdn import find_attachment_urls
 
 MAX_FILE_SIZE = 5 * 1024 * 1024
@@ -229,8 +230,9 @@ def _read_zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int)
     try:
         with archive.open(info) as file:
             data = file.read(limit + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
-        return _failed(name, f"cannot read archive entry: {error}")
+    # OSError: an entry's offset before the file's start, from a forged directory (a negative seek).
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as error:
+        return _failed(name, f"cannot read archive entry: {getattr(error, 'strerror', None) or error}")
     if len(data) > limit:
         return _too_large(name, len(data), limit)
     return DumpFile(name, data)
@@ -364,7 +366,7 @@ def _title(value: Any) -> str:
         raise _FieldError("title", "missing title")
     if not isinstance(value, str):
         raise _FieldError("title", f"must be a string, not {type(value).__name__}")
-    title = repair_mojibake(value.strip())
+    title = without_control_characters(repair_mojibake(value.strip()))
     if len(title) > MAX_TITLE_LENGTH:
         raise _FieldError("title", f"longer than {MAX_TITLE_LENGTH} characters ({len(title):,})")
     return title
@@ -470,7 +472,7 @@ def _labels(field: str, value: Any) -> tuple[str, ...]:
     """Categories or tags: whitespace collapsed, blanks dropped, the first of each spelling kept."""
     labels: dict[str, str] = {}
     for item in _strings(field, value):
-        label = " ".join(repair_mojibake(item).split())
+        label = " ".join(without_control_characters(repair_mojibake(item)).split())
         limit = MAX_LABEL_LENGTH[field]
         # Only outside ASCII can a slug be longer than its name (NFKC makes "ﷺ" 18 letters).
         if len(label) > limit or (not label.isascii() and len(slugify(label, allow_unicode=True)) > limit):

@@ -5,8 +5,7 @@ from django.db.models import Q
 from django.utils.text import slugify
 from taggit.models import Tag
 
-from ..models import Category, Post
-from .dump import LegacyPost
+from ..models import Category
 
 
 class Labels:
@@ -21,14 +20,8 @@ class Labels:
         self.category_names.clear()
         self.tags.clear()
 
-    def of(self, legacy: LegacyPost) -> str:
-        """The post's `labels`, from the categories and tags it is linked to."""
-        return Post.labels_for(
-            [self.category(name).name for name in legacy.categories], [self.tag(name).name for name in legacy.tags]
-        )
-
     def category(self, name: str) -> Category:
-        if name in self.category_names:  # each post asks twice per category: skip the slugify
+        if name in self.category_names:  # asked by every post in the category: skip the slugify
             return self.category_names[name]
         slug = Category.slug_for(name)
         if slug not in self.categories:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 
 from . import remnants
+from .excerpt import excerpt
 from .goldmark import to_html
 from .result import Heading, Rendered
 from .sanitize import RESERVED_IDS, absolute_urls, canonical_href, sanitize
@@ -21,13 +22,12 @@ __all__ = [
     "Rendered",
     "absolute_urls",
     "canonical_href",
+    "excerpt",
     "plain_text",
     "render",
     "render_html",
-    "summarize",
 ]
 
-SUMMARY_LENGTH = 240
 _TOC_RE = re.compile(r'<nav class="toc">.*?</nav>', re.DOTALL)
 _BLOCK_TAG_RE = re.compile(r"<(/?)(p|h[1-6]|li|dt|dd|td|th|tr|div|br|hr|blockquote|pre|figcaption|section)\b")
 # A tag of the sanitizer's output, which holds no comment and escapes "<" and ">" in text and in
@@ -46,7 +46,14 @@ def render(markdown: str, *, attachments: Mapping[str, str] | None = None) -> Re
     body = to_html(remnants.convert(markdown), env)
     headings = tuple(env.get("headings", ()))
     clean, links, attachment_urls = sanitize(_insert_toc(body, headings), attachments or {})
-    return Rendered(html=clean, headings=headings, links=links, attachment_urls=attachment_urls, text=plain_text(clean))
+    return Rendered(
+        html=clean,
+        headings=headings,
+        links=links,
+        attachment_urls=attachment_urls,
+        text=plain_text(clean),
+        summary=excerpt(clean),
+    )
 
 
 def render_html(markdown: str) -> str:
@@ -58,14 +65,6 @@ def plain_text(body_html: str) -> str:
     """The words a reader sees in a sanitized body (no table of contents), for search and summaries."""
     spaced = _BLOCK_TAG_RE.sub(r" <\1\2", _TOC_RE.sub("", body_html))
     return " ".join(html.unescape(_TAG_RE.sub("", spaced)).split())
-
-
-def summarize(text: str, length: int = SUMMARY_LENGTH) -> str:
-    """The start of a text, cut at a word, with an ellipsis when something was left out."""
-    if len(text) <= length:
-        return text
-    cut = text[: length + 1].rsplit(" ", 1)[0].rstrip(" ,;:.-–—")
-    return cut + "…"
 
 
 def _insert_toc(body: str, headings: tuple[Heading, ...]) -> str:

@@ -25,3 +25,5 @@ class Rendered:
     attachment_urls: tuple[str, ...]
     # The words a reader sees, without the table of contents: for search and summaries.
     text: str = ""
+    # The first sentences of its prose, for lists, feeds and meta descriptions (excerpt.py).
+    summary: str = ""

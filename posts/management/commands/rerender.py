@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = "Render every post and revision again, and every post's article (after the renderer changed)."
 
     def handle(self, *args, **options):
-        posts = self._rerender(Post.objects.only("pk", "body", *RENDERED_FIELDS), RENDERED_FIELDS)
+        posts = self._rerender(Post.objects.only("pk", "body", "written_summary", *RENDERED_FIELDS), RENDERED_FIELDS)
         revisions = self._rerender(Revision.objects.only("pk", "body", "body_html"), ["body_html"])
         post_ids = list(Post.objects.values_list("pk", flat=True))
         refresh(post_ids, seen=True, tag_ids=None)  # every article, every digest, every cached page
