@@ -153,6 +153,10 @@ def test_an_author_writes_a_long_post_with_images_and_links_using_the_toolbar_an
 ):
     page = open_as("ada")
     page.set_default_timeout(10_000)
+    # Playwright turns the interception of file choosers on and off with their listeners without
+    # waiting for it (fire and forget): a key pressed at once can open a chooser before it is on,
+    # which headless Chromium drops (seen in CI). A listener for the whole test keeps it on.
+    page.on("filechooser", lambda chooser: None)
     page.goto("/admin/posts/post/add/")
     page.locator("#id_title").focus()
     page.keyboard.type("Vitamin D, sleep and mood: a long review")
