@@ -21,6 +21,7 @@ one whose body holds none of the words.
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import and_, or_
@@ -35,7 +36,17 @@ from django.contrib.postgres.search import (
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import BooleanField, FloatField, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import (
+    BooleanField,
+    Exists,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Left, Length
 from django.shortcuts import render
@@ -44,12 +55,16 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 from taggit.models import Tag
 
+from . import spelling
 from .models import Category, Post
 
 PAGE_SIZE = 20
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 NEWEST_WHEN_NOTHING_FOUND = 5
+FEW_RESULTS = 3  # fewer results than this, and the page offers "Did you mean" and close titles
+CLOSE_TITLES = 5
+CORRECTION_TRIES = 4  # queries counted, at most, in search of a correction that finds more
 SNIPPET_WORDS = 30
 
 TOKEN = re.compile(r'(-?)(?:"([^"]*)"?|([^\s"]+))')
@@ -58,6 +73,7 @@ URL_FURNITURE = {"posts", "post", "tags", "tag", "categories", "category", "html
 MAX_URL_WORDS = 10
 PREFIX_FROM = 4  # shorter words of a URL match whole words only ("d" is not a prefix of everything)
 TYPO_FROM, TYPO_PREFIX = 6, 0.6  # a longer word also matches by its first 60 percent
+SAME_STEM = 4  # "viruses" names the category "Virus": words agree up to their last three letters, at least 4
 
 # Private-use characters around highlighted words: escaping the snippet leaves them alone, then
 # they become <mark> tags. No reader's text can bring its own markup into a snippet.
@@ -69,6 +85,7 @@ PG_VECTOR = RawSQL('"posts_post"."search_vector"', [], output_field=SearchVector
 PG_TITLE = RawSQL('"posts_post"."search_title"', [], output_field=SearchVectorField())
 PG_RANK = RawSQL('"posts_post"."search_rank"', [], output_field=SearchVectorField())
 PG_WEIGHTS = [0.05, 0.2, 0.4, 1.0]  # D, C (summary), B (labels), A (title)
+PG_TITLE_AND_LABELS = RawSQL("""ts_filter("posts_post"."search_rank", '{a,b}')""", [], output_field=SearchVectorField())
 PG_HEADLINE_CHARS = 50_000  # a match further into a long body gets a snippet from its start
 
 FTS = "posts_post_fts"
@@ -88,6 +105,13 @@ class ParsedQuery:
 
     def __bool__(self) -> bool:
         return bool(self.groups)
+
+    @property
+    def phrase(self) -> str:
+        """All its terms as one phrase, for a query of several terms without OR; else ""."""
+        if len(self.groups) < 2 or any(len(group) > 1 for group in self.groups):
+            return ""
+        return " ".join(group[0] for group in self.groups)
 
 
 def clean_query(text: str) -> str:
@@ -155,7 +179,7 @@ class SearchResults:
         if not window:
             return []
         start, stop = window.start, window.stop
-        posts = self._engine.page(self._posts, self.query, start, stop)
+        posts = self._engine.page(self._posts, self.query, start, stop, named_categories(self.query))
         shown = Category.objects.shown().only("name", "slug")
         prefetch_related_objects(posts, Prefetch("categories", queryset=shown))
         for post in posts:
@@ -170,6 +194,41 @@ class SearchResults:
 
     def __iter__(self):
         return iter(self[:])
+
+    def asking(self, text: str) -> "SearchResults":
+        """The same search (category, tag) for another query."""
+        return SearchResults(parse_query(text), self._posts)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What the search page offers for a query that finds few posts: `query`, the query with its
+    likely typos corrected ("Did you mean"), when that finds more; `titles`, the published posts
+    whose titles are closest to the query."""
+
+    query: str = ""
+    titles: tuple[Post, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.query or self.titles)
+
+
+def named_categories(query: ParsedQuery) -> list[int]:
+    """The ids of the categories readers see whose names hold every group of `query` (by one of
+    its terms), a word as a word or its plural: their posts rank right after title matches."""
+
+    def holds(name_words: list[str], term: str) -> bool:
+        return all(
+            any(word == other or other.startswith(word[: max(SAME_STEM, len(word) - 3)]) for other in name_words)
+            for word in URL_WORD.findall(term.casefold())
+        )
+
+    found = []
+    for pk, name in Category.objects.shown().values_list("pk", "name"):
+        name_words = URL_WORD.findall(name.casefold())
+        if all(any(holds(name_words, term) for term in group) for group in query.groups):
+            found.append(pk)
+    return found
 
 
 def search(query: str, *, category: str | None = None, tag: str | None = None) -> SearchResults:
@@ -196,6 +255,40 @@ def similar_posts(text: str, limit: int = 5) -> list[Post]:
         return []
     posts = Post.objects.published().only("title", "slug", "date")
     return list(_engine(posts.db).similar(posts, terms)[:limit])
+
+
+def suggest(results: SearchResults, shown: Iterable[int] = ()) -> Suggestion:
+    """A Suggestion for `results` when they are fewer than FEW_RESULTS; the close titles leave
+    out the posts `shown` (ids) as results already."""
+    if not results.query or results.count() >= FEW_RESULTS:
+        return Suggestion()
+    shown = set(shown)
+    titles = [post for post in similar_posts(results.query.text, CLOSE_TITLES + FEW_RESULTS) if post.pk not in shown]
+    return Suggestion(corrected(results), tuple(titles[:CLOSE_TITLES]))
+
+
+def corrected(results: SearchResults) -> str:
+    """The query of `results` with its likely typos corrected, if that finds more posts; else "".
+    Tried in turn, counting each query's results: every word no post's title, labels or summary
+    holds as its likeliest known word; then one of them as its next likeliest; then a known word
+    (the rarest first) as a more common one an edit away ("steep" for "sleep")."""
+    words = spelling.vocabulary()
+    text = results.query.text
+    found = {match[0]: spelling.likeliest(match[0], words) for match in URL_WORD.finditer(text)}
+    unknown = {word: others for word, others in found.items() if others}
+
+    def replaced(changes: dict[str, str]) -> str:
+        return URL_WORD.sub(lambda match: changes.get(match[0], match[0]), text)
+
+    best = {word: others[0] for word, others in unknown.items()}
+    tries = [replaced(best)] if best else []
+    tries += [replaced(best | {word: other}) for word, others in unknown.items() for other in others[1:2]]
+    for word in sorted(set(found) - set(unknown), key=lambda word: words.get(word.casefold(), 0)):
+        tries += [replaced(best | {word: other}) for other in spelling.likeliest(word, words, known_too=True)[:1]]
+    for tried in tries[:CORRECTION_TRIES]:
+        if results.asking(tried).count() > results.count():
+            return tried
+    return ""
 
 
 def highlight(text: str) -> SafeString:
@@ -236,8 +329,13 @@ def search_view(request):
     }
     if results.query:
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-        context |= {"page_obj": page, "paginator": page.paginator}
-        if not page.paginator.count:
+        suggestion = suggest(results, shown=[post.pk for post in page.object_list])
+        context |= {"page_obj": page, "paginator": page.paginator, "suggestion": suggestion}
+        if suggestion.query:
+            context["suggested_query"] = urlencode(
+                {name: value for name, value in params.items() if value} | {"q": suggestion.query}
+            )
+        if not page.paginator.count and not suggestion.titles:
             context["newest"] = Post.objects.published().only("title", "slug", "date")[:NEWEST_WHEN_NOTHING_FOUND]
     return render(request, "posts/search.html", context)
 
@@ -268,12 +366,22 @@ class PostgresSearch:
         return posts.alias(search_vector=PG_VECTOR).filter(search_vector=cls.tsquery(query))
 
     @classmethod
-    def page(cls, posts: QuerySet, query: ParsedQuery, start: int, stop: int) -> list[Post]:
+    def page(cls, posts: QuerySet, query: ParsedQuery, start: int, stop: int, categories: list[int]) -> list[Post]:
         tsquery = cls.tsquery(query)
+        in_categories = Post.categories.through.objects.filter(post=OuterRef("pk"), category__in=categories)
+        # The phrase is looked for in the row's own vector (title, labels, opening): the body's
+        # would be read from TOAST for every match (see the module's docstring).
+        phrase = SearchQuery(query.phrase, config=PG_CONFIG, search_type="phrase") if query.phrase else None
         ranked = (
             cls.matching(posts, query)
-            .annotate(title_hit=SearchVectorExact(PG_TITLE, tsquery), rank=SearchRank(PG_RANK, tsquery, PG_WEIGHTS))
-            .order_by("-title_hit", "-rank", "-date", "-pk")
+            .annotate(
+                in_title=SearchVectorExact(PG_TITLE, tsquery),
+                in_category=Exists(in_categories) if categories else Value(False),
+                in_title_or_labels=SearchVectorExact(PG_TITLE_AND_LABELS, tsquery),
+                as_phrase=SearchVectorExact(PG_RANK, phrase) if phrase else Value(False),
+                rank=SearchRank(PG_RANK, tsquery, PG_WEIGHTS),
+            )
+            .order_by("-in_title", "-in_category", "-in_title_or_labels", "-as_phrase", "-rank", "-date", "-pk")
         )
         page = list(ranked.only(*PAGE_FIELDS)[start:stop])
         snippets = cls.snippets([post.pk for post in page], tsquery, posts.db)
@@ -331,20 +439,36 @@ class SQLiteSearch:
         return posts.filter(pk__in=RawSQL(f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s", [cls.expression(query)]))
 
     @classmethod
-    def page(cls, posts: QuerySet, query: ParsedQuery, start: int, stop: int) -> list[Post]:
+    def page(cls, posts: QuerySet, query: ParsedQuery, start: int, stop: int, categories: list[int]) -> list[Post]:
         """One pass over the FTS index ranks every match (bm25() works only in a query of the
         FTS table itself); `posts` (published, filtered) only narrows it down. CROSS JOIN keeps
         SQLite from turning that around into a full-text query per post."""
         expression = cls.expression(query)
         allowed, params = posts.order_by().values("pk").query.sql_with_params()
         columns = ", ".join(f"p.{Post._meta.get_field(name).column}" for name in ["id", *PAGE_FIELDS])
+        matches = f"{FTS}.rowid IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) DESC"
+        phrase = cls.expression(ParsedQuery(groups=((query.phrase,),))) if query.phrase else None
+        through = Post.categories.through._meta.db_table
+        in_categories = (
+            f"p.id IN (SELECT post_id FROM {through} WHERE category_id IN ({', '.join(map(str, categories))})) DESC, "
+            if categories
+            else ""
+        )
         page = list(
             Post.objects.db_manager(posts.db).raw(
                 f"SELECT {columns} FROM {FTS} CROSS JOIN posts_post AS p ON p.id = {FTS}.rowid "
                 f"WHERE {FTS} MATCH %s AND +{FTS}.rowid IN ({allowed}) "
-                f"ORDER BY {FTS}.rowid IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s) DESC, "
+                f"ORDER BY {matches}, {in_categories}{matches}, {matches + ', ' if phrase else ''}"
                 f"bm25({FTS}, {FTS_WEIGHTS}), p.date DESC, p.id DESC LIMIT %s OFFSET %s",
-                [expression, *params, f"{{title}} : ({expression})", stop - start, start],
+                [
+                    expression,
+                    *params,
+                    f"{{title}} : ({expression})",
+                    f"{{title labels}} : ({expression})",
+                    *([phrase] if phrase else []),
+                    stop - start,
+                    start,
+                ],
             )
         )
         snippets = cls.snippets([post.pk for post in page], query, posts.db)
