@@ -110,6 +110,31 @@ def test_a_reader_browses_home_category_post_tag_search_and_an_old_link(page, wi
     assert page.url.endswith("/posts/recurrent-miscarriages-decreased-by-increased-vitamin-d-levels/")
 
 
+@pytest.mark.parametrize("width,name", [(390, "phone"), (1280, "desktop")])
+def test_a_reader_who_mistypes_a_search_is_offered_the_word_meant_and_close_titles(page, width, name):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/search/")
+    search_box = page.get_by_role("searchbox")
+    search_box.fill("recurent miscarriages")
+    search_box.press("Enter")
+    page.wait_for_url("**/search/?q=*")
+
+    offer = page.locator(".did-you-mean")
+    assert offer.inner_text() == "Did you mean recurrent miscarriages?"
+    assert offer.bounding_box()["y"] < 450  # seen without scrolling, phones too
+    close = page.locator(".close-titles").get_by_role("link")
+    assert "Recurrent miscarriages decreased by increased Vitamin D levels" in close.all_inner_texts()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"reader-7-search-typo-{name}.png", full_page=True)
+
+    offer.get_by_role("link").click()
+    page.wait_for_url("**/search/?q=recurrent+miscarriages")
+    first = page.locator(".search-results .post-item h2").first
+    assert first.inner_text() == "Recurrent miscarriages decreased by increased Vitamin D levels"
+    assert page.locator(".did-you-mean").count() == 0
+
+
 def test_a_keyboard_user_can_skip_to_the_content_and_sees_where_the_focus_is(page):
     page.goto("/")
     page.keyboard.press("Tab")
