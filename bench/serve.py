@@ -7,7 +7,8 @@ Builds a dump of N posts from the corpus, imports it into a fresh PostgreSQL dat
 workers on 127.0.0.1, and runs wrk on a post page, a category page and a search, first with the
 page cache off ("cold": every request renders) and then on (Redis at 127.0.0.1:6379). With 16
 connections on two cores a request mostly waits for the others, so the search also runs with one
-connection: its latency there is what a reader waits. Prints requests per second, p50/p95/p99
+connection: its latency there is what a reader waits; so does a search with a typo, which finds
+nothing and offers "Did you mean" and close titles. Prints requests per second, p50/p95/p99
 latency and the queries each request runs; the last line holds them all. Targets on the 2-core
 machine: cached post page >= 1,500 req/s, uncached >= 300, search p95 < 50 ms.
 """
@@ -26,6 +27,7 @@ PAGES = {
     "post": "/posts/recurrent-miscarriages-decreased-by-increased-vitamin-d-levels/",
     "category": "/categories/pregnancy/",
     "search": "/search/?q=vitamin+d+pregnancy",
+    "typo": "/search/?q=vitamin+d+pregnancey",  # no result: "Did you mean" and close titles
 }
 TARGETS = "cached post >= 1500 req/s, cold post >= 300 req/s, search p95 < 50 ms"
 
@@ -70,6 +72,7 @@ def main() -> None:
                 for name, path in PAGES.items():
                     results[mode, name] = load(path, args.duration, args.connections)
                 results[mode, "search-1c"] = load(PAGES["search"], args.duration, 1)
+                results[mode, "typo-1c"] = load(PAGES["typo"], args.duration, 1)
 
     setup = f"wrk with {args.connections} connections for {args.duration} s"
     print(f"{args.posts} posts in PostgreSQL, gunicorn with 2 workers, {setup}")
@@ -79,11 +82,13 @@ def main() -> None:
         print(f"{name:<10}{mode:<8}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p95']:>9.1f}{r['p99']:>9.1f}{r['bad']:>9}"
               f"{queries[url] if mode == 'cold' else 0:>9}")  # fmt: skip
     cached, cold, search = results["cached", "post"], results["cold", "post"], results["cold", "search-1c"]
+    typo = results["cold", "typo-1c"]
     print(
         f"cached post {cached['rps']:.0f} req/s ({cached['rps'] / 1500:.2f}x target); "
         f"cold post {cold['rps']:.0f} req/s ({cold['rps'] / 300:.2f}x target); "
         f"cold search p95 {search['p95']:.1f} ms with 1 connection, "
         f"{results['cold', 'search']['p95']:.1f} ms with {args.connections} (target 50); "
+        f"cold search with a typo p95 {typo['p95']:.1f} ms with 1 connection; "
         f"category cached {results['cached', 'category']['rps']:.0f} req/s; targets: {TARGETS}"
     )
 
