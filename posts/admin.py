@@ -137,8 +137,8 @@ class StateFilter(admin.SimpleListFilter):
 
 
 class ReadOnly:
-    """For records nobody edits here (revisions, the audit log, import runs, the review queue),
-    seen by those holding `view_permission` when it is set."""
+    """For records nobody edits here (revisions, the audit log, import runs, the review queue, the
+    broken links), seen by those holding `view_permission` when it is set."""
 
     view_permission = ""
 
@@ -675,7 +675,7 @@ class NotFoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(BrokenLink)
-class BrokenLinkAdmin(admin.ModelAdmin):
+class BrokenLinkAdmin(ReadOnly, admin.ModelAdmin):
     """The links of published posts that lead a reader nowhere (after aliases), with the post and
     the link's text; worked out again whenever what readers see changes (links.py)."""
 
@@ -685,15 +685,6 @@ class BrokenLinkAdmin(admin.ModelAdmin):
     search_fields = ["post__title", "target", "text"]
     ordering = ["post__title", "target"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(target__in=links.broken_targets())

@@ -14,12 +14,13 @@ import re
 
 from django.core.cache import cache
 
-from .cache import PAGE_TTL, content_version
+from .cache import content_version
 from .models import Post
 
 WORD = re.compile(r"[^\W_]+")
 SHORTEST = 4  # shorter words have too many neighbours one edit away to guess among
 BATCH = 2000
+KEPT = 24 * 3600  # seconds; a change makes a new content version, and so a new key, anyway
 
 
 def words_of(text: str) -> list[str]:
@@ -37,7 +38,7 @@ def vocabulary() -> dict[str, int]:
         for title, labels, summary in rows.iterator(chunk_size=BATCH):
             for word in set(words_of(f"{title}\n{labels}\n{summary}")):
                 counts[word] = counts.get(word, 0) + 1
-        cache.set(key, counts, PAGE_TTL)
+        cache.set(key, counts, KEPT)
     return counts
 
 
