@@ -126,7 +126,7 @@ def test_a_reader_who_mistypes_a_search_is_offered_the_word_meant_and_close_titl
     assert "Recurrent miscarriages decreased by increased Vitamin D levels" in close.all_inner_texts()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"reader-7-search-typo-{name}.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / f"reader-10-search-typo-{name}.png", full_page=True)
 
     offer.get_by_role("link").click()
     page.wait_for_url("**/search/?q=recurrent+miscarriages")
