@@ -62,6 +62,14 @@ def test_a_missing_page_with_non_latin_1_characters_answers_404_with_suggestions
     assert f"/posts/{percent_encoded(SLUG)}/" in server.get(percent_encoded("/Omega-3+µg+café+–+2013")).text
 
 
+def test_a_search_with_a_non_latin_1_typo_offers_the_word_meant_uncached_and_cached(server, post):
+    for _ in ("uncached", "cached"):
+        answer = server.get(percent_encoded("/search/?q=cardiovascluar+µg+café"))
+        assert answer.status == 200
+        assert 'Did you mean <a href="?q=cardiovascular+%C2%B5g+caf%C3%A9"' in answer.text
+        assert f'<a href="/posts/{percent_encoded(SLUG)}/">' in answer.text  # among the close titles
+
+
 def test_an_archive_of_an_impossible_year_or_month_is_not_found(server, post):
     for url in IMPOSSIBLE_ARCHIVES:
         assert server.get(url).status == 404, url
