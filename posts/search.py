@@ -217,11 +217,12 @@ def named_categories(query: ParsedQuery) -> list[int]:
     """The ids of the categories readers see whose names hold every group of `query` (by one of
     its terms), a word as a word or its plural: their posts rank right after title matches."""
 
+    def agree(word: str, other: str) -> bool:
+        # A short word ("d", "art") would otherwise start many words ("diabetes", "arthritis").
+        return word == other or (len(word) >= SAME_STEM and other.startswith(word[: max(SAME_STEM, len(word) - 3)]))
+
     def holds(name_words: list[str], term: str) -> bool:
-        return all(
-            any(word == other or other.startswith(word[: max(SAME_STEM, len(word) - 3)]) for other in name_words)
-            for word in URL_WORD.findall(term.casefold())
-        )
+        return all(any(agree(word, other) for other in name_words) for word in URL_WORD.findall(term.casefold()))
 
     found = []
     for pk, name in Category.objects.shown().values_list("pk", "name"):

@@ -20,6 +20,7 @@ from posts.search import (
     Suggestion,
     corrected,
     highlight,
+    named_categories,
     parse_query,
     search,
     similar_posts,
@@ -676,3 +677,17 @@ def test_the_words_known_follow_what_readers_see(django_capture_on_commit_callba
         workflow.unpublish(post, by=workflow_user())
     assert "selenium" not in spelling.vocabulary()
     assert corrected(search("selenum")) == ""
+
+
+@pytest.mark.django_db
+def test_a_short_word_names_a_category_only_as_a_whole_word():
+    """ "d" is a word of "Quuxolin D", not the start of "Dribbleflax"; "b" is no start of "by"."""
+    made = {name: Category.objects.create(name=name).pk for name in ["Quuxolin D", "Dribbleflax", "Treated by Quux"]}
+
+    def named(query: str) -> set[str]:
+        return {name for name, pk in made.items() if pk in named_categories(parse_query(query))}
+
+    assert named("d") == {"Quuxolin D"}
+    assert named("quuxolin b") == set()
+    assert named("dribbleflaxes") == {"Dribbleflax"}  # a longer word still names it by its stem
+
