@@ -1,13 +1,13 @@
 """Spelling for "Did you mean": the words readers can find, and the likeliest of them for a word
 they mistyped.
 
-The words are those of published posts' titles, labels (category and tag names) and summaries,
-each with the number of posts that hold it: what a reader searches for, not every word of every
-body (reading 15,000 bodies for it would cost seconds). They are worked out once per content
-version and kept in the shared cache, so every app server reads the same and none rebuilds them
-on every search. One Python path serves PostgreSQL and SQLite alike: a corrected word is looked
-up among the words one edit away (Norvig's method), microseconds for a set this size, with the
-same answer on both databases.
+The words are those of published posts' titles, labels (category and tag names, hidden
+categories' left out) and summaries, each with the number of posts that hold it: what a reader
+searches for, not every word of every body (reading 15,000 bodies for it would cost seconds).
+They are worked out once per content version and kept in the shared cache, so every app server
+reads the same and none rebuilds them on every search. One Python path serves PostgreSQL and
+SQLite alike: a corrected word is looked up among the words one edit away (Norvig's method),
+microseconds for a set this size, with the same answer on both databases.
 """
 
 import re
@@ -15,7 +15,7 @@ import re
 from django.core.cache import cache
 
 from .cache import content_version
-from .models import Post
+from .models import Category, Post
 
 WORD = re.compile(r"[^\W_]+")
 SHORTEST = 4  # shorter words have too many neighbours one edit away to guess among
@@ -29,14 +29,16 @@ def words_of(text: str) -> list[str]:
 
 def vocabulary() -> dict[str, int]:
     """Every word readers can find by title, label or summary, with the number of published
-    posts holding it."""
+    posts holding it. A hidden category's name is named nowhere readers look: not here either."""
     key = f"vdwiki:spelling:{content_version()}"
     counts = cache.get(key)
     if counts is None:
         counts = {}
+        hidden = {name.casefold() for name in Category.objects.filter(hidden=True).values_list("name", flat=True)}
         rows = Post.objects.published().order_by().values_list("title", "labels", "summary")
         for title, labels, summary in rows.iterator(chunk_size=BATCH):
-            for word in set(words_of(f"{title}\n{labels}\n{summary}")):
+            shown = [label for label in labels.splitlines() if " ".join(label.split()).casefold() not in hidden]
+            for word in set(words_of("\n".join([title, *shown, summary]))):
                 counts[word] = counts.get(word, 0) + 1
         cache.set(key, counts, KEPT)
     return counts

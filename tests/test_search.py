@@ -691,3 +691,12 @@ def test_a_short_word_names_a_category_only_as_a_whole_word():
     assert named("quuxolin b") == set()
     assert named("dribbleflaxes") == {"Dribbleflax"}  # a longer word still names it by its stem
 
+
+@pytest.mark.django_db
+def test_a_hidden_categorys_name_is_never_offered_as_a_correction():
+    Category.objects.create(name="Quuxolin Secret", hidden=True)
+    make_post("filed", title="Zinc and copper", categories=["Quuxolin Secret"], tags=["Selenium"])
+
+    assert "quuxolin" not in spelling.vocabulary() and "selenium" in spelling.vocabulary()
+    assert corrected(search("quuxolim")) == ""
+    assert corrected(search("selenum")) == "selenium"
