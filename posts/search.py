@@ -115,9 +115,11 @@ class ParsedQuery:
 
 
 def clean_query(text: str) -> str:
-    """The query as searched and shown: no control or private-use characters (NUL among them),
+    """The query as searched and shown: composed (NFC, as posts' words are: an accent typed as a
+    combining mark is no word break), no control or private-use characters (NUL among them),
     single spaces, at most MAX_QUERY_LENGTH characters."""
-    text = "".join(" " if unicodedata.category(char)[0] == "C" else char for char in text[: MAX_QUERY_LENGTH * 4])
+    text = unicodedata.normalize("NFC", text[: MAX_QUERY_LENGTH * 4])
+    text = "".join(" " if unicodedata.category(char)[0] == "C" else char for char in text)
     return " ".join(text.split())[:MAX_QUERY_LENGTH]
 
 

@@ -700,3 +700,13 @@ def test_a_hidden_categorys_name_is_never_offered_as_a_correction():
     assert "quuxolin" not in spelling.vocabulary() and "selenium" in spelling.vocabulary()
     assert corrected(search("quuxolim")) == ""
     assert corrected(search("selenum")) == "selenium"
+
+
+@pytest.mark.django_db
+def test_a_word_typed_with_combining_accents_is_corrected_whole():
+    """A reader's "quuxola" + U+0301 + "in" is the word "quuxoláin" (NFC), not "quuxola" and "in";
+    and "vitamine" + U+0301 was offered as "vitamiń", its accent left on another letter."""
+    make_post("quuxolin", title="Quuxolin and copper")
+
+    assert parse_query("quuxola\u0301in").text == "quuxol\u00e1in"
+    assert corrected(search("quuxola\u0301in copper")) == "quuxolin copper"
