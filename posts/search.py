@@ -286,7 +286,8 @@ def corrected(results: SearchResults) -> str:
     best = {word: others[0] for word, others in unknown.items()}
     tries = [replaced(best)] if best else []
     tries += [replaced(best | {word: other}) for word, others in unknown.items() for other in others[1:2]]
-    for word in sorted(set(found) - set(unknown), key=lambda word: words.get(word.casefold(), 0)):
+    known = [word for word in found if words.get(word.casefold())]
+    for word in sorted(known, key=lambda word: words[word.casefold()]):
         tries += [replaced(best | {word: other}) for other in spelling.likeliest(word, words, known_too=True)[:1]]
     for tried in tries[:CORRECTION_TRIES]:
         if results.asking(tried).count() > results.count():

@@ -19,6 +19,7 @@ from .models import Category, Post
 
 WORD = re.compile(r"[^\W_]+")
 SHORTEST = 4  # shorter words have too many neighbours one edit away to guess among
+LONGEST = 40  # no one mistyped a longer word, and its neighbours would cost milliseconds a letter
 BATCH = 2000
 KEPT = 24 * 3600  # seconds; a change makes a new content version, and so a new key, anyway
 
@@ -59,7 +60,7 @@ def likeliest(word: str, words: dict[str, int], *, known_too: bool = False) -> l
     away, the most common first. None for a known word, unless `known_too` asks for the more
     common neighbours of a known word ("sleep" for "steep")."""
     word = word.casefold()
-    if len(word) < SHORTEST or not any(char.isalpha() for char in word):
+    if not SHORTEST <= len(word) <= LONGEST or not any(char.isalpha() for char in word):
         return []
     count = words.get(word, 0)
     if count and not known_too:

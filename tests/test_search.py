@@ -710,3 +710,15 @@ def test_a_word_typed_with_combining_accents_is_corrected_whole():
 
     assert parse_query("quuxola\u0301in").text == "quuxol\u00e1in"
     assert corrected(search("quuxola\u0301in copper")) == "quuxolin copper"
+
+
+def test_a_word_longer_than_any_typo_is_not_looked_up(monkeypatch):
+    """A 200-letter word of 200 different letters cost 0.1 s to correct: no reader mistyped it."""
+    looked_up = []
+    monkeypatch.setattr(spelling, "one_edit_away", lambda word, letters: looked_up.append(word) or set())
+    long_word = "".join(chr(0x100 + n) for n in range(MAX_QUERY_LENGTH))
+
+    assert spelling.likeliest(long_word, {"vitamin": 3}) == []
+    assert spelling.likeliest(long_word, {"vitamin": 3}, known_too=True) == []
+    assert looked_up == []
+    assert spelling.likeliest("vitamn", {"vitamin": 3}) == [] and looked_up == ["vitamn"]
