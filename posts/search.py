@@ -262,11 +262,13 @@ def similar_posts(text: str, limit: int = 5) -> list[Post]:
 
 def suggest(results: SearchResults, shown: Iterable[int] = ()) -> Suggestion:
     """A Suggestion for `results` when they are fewer than FEW_RESULTS; the close titles leave
-    out the posts `shown` (ids) as results already."""
+    out the posts `shown` (ids) as results already, and are close to the words wanted only (not
+    to those after a minus, nor to an OR)."""
     if not results.query or results.count() >= FEW_RESULTS:
         return Suggestion()
     shown = set(shown)
-    titles = [post for post in similar_posts(results.query.text, CLOSE_TITLES + FEW_RESULTS) if post.pk not in shown]
+    wanted = " ".join(term for group in results.query.groups for term in group)
+    titles = [post for post in similar_posts(wanted, CLOSE_TITLES + FEW_RESULTS) if post.pk not in shown]
     return Suggestion(corrected(results), tuple(titles[:CLOSE_TITLES]))
 
 

@@ -722,3 +722,13 @@ def test_a_word_longer_than_any_typo_is_not_looked_up(monkeypatch):
     assert spelling.likeliest(long_word, {"vitamin": 3}, known_too=True) == []
     assert looked_up == []
     assert spelling.likeliest("vitamn", {"vitamin": 3}) == [] and looked_up == ["vitamn"]
+
+
+@pytest.mark.django_db
+def test_close_titles_come_from_the_words_wanted_not_those_left_out_or_the_or_between():
+    make_post("excluded", title="Zindel outcomes in winter")
+    make_post("either", title="Copper or zinc")
+    make_post("wanted", title="Quuxolin outcomes")
+
+    assert slugs(suggest(search("quuxolim -zindel")).titles) == ["wanted"]
+    assert slugs(suggest(search("zzyzx OR qqqqx")).titles) == []
