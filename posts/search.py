@@ -10,12 +10,16 @@ stemmed: "pregnancies" finds "pregnancy"), "quoted phrases", `-word` or `-"a phr
 exclude, and `OR` between two words or phrases for either of them. Nothing typed can cause a
 database error: every term reaches the database as data (PostgreSQL) or as a quoted FTS5 string.
 
-Posts whose title holds the whole query come first, then the rest by relevance: title counts more
-than labels, labels more than the body, newer before older among equals. SQLite weighs the whole
-body (FTS5's bm25 reads it from the index); PostgreSQL only the body's opening, the summary, as
-reading every matching body's vector would cost too much (see the migration). Snippets are
-computed for the shown page only; a post with a summary its editor wrote shows that, and so does
-one whose body holds none of the words.
+Results come in tiers: posts whose title holds the whole query; posts in a category the query
+names; posts whose title and labels hold it; posts holding the query as one phrase; then the rest
+by relevance (title counts more than labels, labels more than the body), newer before older among
+equals. SQLite weighs the whole body and finds the phrase anywhere (FTS5 reads both from the
+index); PostgreSQL only the body's opening, the summary, as reading every matching body's vector
+would cost too much (see the migration). Snippets are computed for the shown page only; a post
+with a summary its editor wrote shows that, and so does one whose body holds none of the words.
+
+A query with fewer than FEW_RESULTS results gets a Suggestion: "Did you mean" with its typos
+corrected (spelling.py), if that finds more, and the posts with the closest titles.
 """
 
 import math
@@ -210,9 +214,6 @@ class Suggestion:
 
     query: str = ""
     titles: tuple[Post, ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.query or self.titles)
 
 
 def named_categories(query: ParsedQuery) -> list[int]:
