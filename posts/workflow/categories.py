@@ -1,0 +1,127 @@
+"""Merging categories: near-duplicates ("Meta-analysis" and "Meta-analysis of Vitamin D") made one.
+
+No revision is made: a merge files the posts anew, as renaming a category would, and revisions
+are history. What revisions and the dump still name of a merged category, and its old address,
+lead to the category kept instead (CategoryAlias; models.CategoryQuerySet finds it)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ..changes import refresh
+from ..models import Category, CategoryAlias, Post, PostAction
+
+Filing = Post.categories.through
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    """What merging `merged` into `kept` does: the posts it files under `kept` (`moving`), those
+    filed under both already (`already_in`); and whether readers stop seeing the category names
+    of posts (`hides`: `kept` is hidden, some of `merged` are not)."""
+
+    kept: Category
+    merged: list[Category]
+    moving: int
+    already_in: int
+    hides: bool
+
+
+def may_merge_categories(user) -> bool:
+    return user.has_perm("posts.merge_category")
+
+
+def merge_plan(merged: Iterable[Category], *, into: Category) -> MergePlan:
+    """What merging would do, for the page asking to confirm it; refused as the merge would be."""
+    merged = list(merged)
+    _check(merged, into)
+    post_ids = set(Filing.objects.filter(category__in=merged).values_list("post_id", flat=True))
+    already_in = Filing.objects.filter(category=into, post_id__in=post_ids).count()
+    return MergePlan(
+        kept=into,
+        merged=merged,
+        moving=len(post_ids) - already_in,
+        already_in=already_in,
+        hides=into.hidden and any(not category.hidden for category in merged),
+    )
+
+
+def merge_categories(merged: Iterable[Category], *, into: Category, by) -> MergePlan:
+    """File every post of the `merged` categories under `into` instead and delete them; their names
+    and addresses become `into`'s old ones (CategoryAlias), theirs before that too, so an old
+    address answers with one redirect however often its category was merged. Each post filed
+    anew is logged. Returns what was done."""
+    if not may_merge_categories(by):
+        raise PermissionDenied("You may not merge categories.")
+    merged_ids = {category.pk for category in merged}
+    with transaction.atomic():
+        # Locked first: a post filed under one of them meanwhile (its insert waits for the lock on
+        # PostgreSQL) would lose the category when it is deleted.
+        found = {c.pk: c for c in Category.objects.select_for_update().filter(pk__in=merged_ids | {into.pk})}
+        if into.pk not in found:
+            raise ValidationError(f"The category “{into}” to keep no longer exists.")
+        merged = [found[pk] for pk in sorted(merged_ids) if pk in found]
+        if len(merged) != len(merged_ids):
+            raise ValidationError("Some of the categories to merge no longer exist: nothing was merged.")
+        into = found[into.pk]
+        plan = merge_plan(merged, into=into)
+        post_ids = set(Filing.objects.filter(category__in=merged).values_list("post_id", flat=True))
+        already_in = set(Filing.objects.filter(category=into, post_id__in=post_ids).values_list("post_id", flat=True))
+        Filing.objects.bulk_create([Filing(post_id=pk, category=into) for pk in sorted(post_ids - already_in)])
+        Filing.objects.filter(category__in=merged).delete()
+        CategoryAlias.objects.filter(category__in=merged).update(category=into)
+        for category in merged:
+            CategoryAlias.objects.update_or_create(
+                slug=category.slug, defaults={"name": category.name, "category": into, "created": timezone.now()}
+            )
+        Category.objects.filter(pk__in=merged_ids).delete()
+        _relabel(post_ids)
+        _log(post_ids, by, f"Merged {_names(merged)} into “{into.name}”.")
+        # The articles name the categories; the tags' digests do not (related.py).
+        refresh(post_ids, seen=True, tag_ids=())
+    return plan
+
+
+def _check(merged: list[Category], into: Category) -> None:
+    if not merged:
+        raise ValidationError("Choose the categories to merge into the one kept.")
+    if any(category.pk == into.pk for category in merged):
+        raise ValidationError(f"“{into}” cannot be merged into itself.")
+
+
+def _relabel(post_ids: set[int]) -> None:
+    """Give the posts the `labels` of their categories now (search finds them by these names)."""
+    posts = list(Post.objects.filter(pk__in=post_ids).only("pk", "labels").prefetch_related("categories", "tags"))
+    for post in posts:
+        post.labels = Post.labels_for([c.name for c in post.categories.all()], [t.name for t in post.tags.all()])
+    Post.objects.bulk_update(posts, ["labels"], batch_size=500)
+
+
+def _log(post_ids: set[int], by, comment: str) -> None:
+    """One audit row for each post filed anew; its state is unchanged."""
+    posts = Post.objects.filter(pk__in=post_ids).only("pk", "title", "status", "pending_status", "latest_revision")
+    PostAction.objects.bulk_create(
+        [
+            PostAction(
+                post=post,
+                post_title=post.title,
+                user=by,
+                action=PostAction.Action.CATEGORIES,
+                from_state=post.status,
+                from_pending=post.pending_status,
+                to_state=post.status,
+                to_pending=post.pending_status,
+                revision_id=post.latest_revision_id,
+                comment=comment,
+            )
+            for post in posts
+        ],
+        batch_size=500,
+    )
+
+
+def _names(categories: list[Category]) -> str:
+    return ", ".join(f"“{category.name}”" for category in categories)
