@@ -240,7 +240,12 @@ def test_the_edit_form_of_a_waiting_change_offers_the_kept_category(pair, people
     editor = people["Editor"]
     post = Post.objects.get(slug="only-old")
     content = workflow.Content.of(post.latest_revision)
-    workflow.edit(post, by=editor, content=workflow.Content(**{**content.__dict__, "body": "Changed."}), based_on=post.latest_revision)
+    workflow.edit(
+        post,
+        by=editor,
+        content=workflow.Content(**{**content.__dict__, "body": "Changed."}),
+        based_on=post.latest_revision,
+    )
     merge([old], kept)
 
     client.force_login(editor)

@@ -27,33 +27,61 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('posts', '0020_post_links'),
+        ("posts", "0020_post_links"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='category',
-            options={'ordering': ['name'], 'permissions': [('merge_category', 'Can merge categories')], 'verbose_name_plural': 'categories'},
+            name="category",
+            options={
+                "ordering": ["name"],
+                "permissions": [("merge_category", "Can merge categories")],
+                "verbose_name_plural": "categories",
+            },
         ),
         migrations.AlterField(
-            model_name='postaction',
-            name='action',
-            field=models.CharField(choices=[('create', 'Created'), ('edit', 'Edited'), ('restore', 'Restored a revision'), ('submit', 'Submitted for review'), ('approve', 'Approved'), ('schedule', 'Scheduled'), ('send_back', 'Sent back'), ('publish', 'Published'), ('publish_scheduled', 'Published at its scheduled time'), ('unpublish', 'Unpublished'), ('delete', 'Deleted'), ('undelete', 'Undeleted'), ('aliases', 'Changed aliases'), ('categories', 'Merged categories'), ('attachments', 'Changed attachments')], db_index=True, max_length=20),
+            model_name="postaction",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("create", "Created"),
+                    ("edit", "Edited"),
+                    ("restore", "Restored a revision"),
+                    ("submit", "Submitted for review"),
+                    ("approve", "Approved"),
+                    ("schedule", "Scheduled"),
+                    ("send_back", "Sent back"),
+                    ("publish", "Published"),
+                    ("publish_scheduled", "Published at its scheduled time"),
+                    ("unpublish", "Unpublished"),
+                    ("delete", "Deleted"),
+                    ("undelete", "Undeleted"),
+                    ("aliases", "Changed aliases"),
+                    ("categories", "Merged categories"),
+                    ("attachments", "Changed attachments"),
+                ],
+                db_index=True,
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='CategoryAlias',
+            name="CategoryAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(allow_unicode=True, max_length=200, unique=True)),
-                ('name', models.CharField(db_index=True, max_length=200)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='old_names', to='posts.category')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(allow_unicode=True, max_length=200, unique=True)),
+                ("name", models.CharField(db_index=True, max_length=200)),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="old_names", to="posts.category"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'merged category',
-                'ordering': ['name'],
+                "verbose_name": "merged category",
+                "ordering": ["name"],
             },
         ),
         migrations.RunPython(grant, migrations.RunPython.noop),
