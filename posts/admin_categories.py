@@ -72,6 +72,10 @@ def merge(request, model_admin):
         errors = form.errors.get("categories")
         if errors:
             return _refused(request, context, errors)
+        if len(form.cleaned_data["categories"]) < 2:
+            return _refused(
+                request, context, ["Select two categories or more: the one to keep and those to merge into it."]
+            )
         return _choose(request, context, form.cleaned_data["categories"])
     if not form.is_valid():
         return _refused(request, context, [error for errors in form.errors.values() for error in errors])

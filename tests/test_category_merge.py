@@ -351,12 +351,13 @@ def test_a_forged_merge_is_refused_with_its_reason_and_changes_nothing(pair, peo
     assert not CategoryAlias.objects.exists()
 
 
-def test_a_merge_page_for_ids_that_do_not_exist_says_so(pair, people, client):
+def test_a_merge_page_for_ids_that_do_not_exist_or_one_category_says_so(pair, people, client):
     kept, _old = pair
     client.force_login(people["Moderator"])
-    response = client.get(f"{MERGE}?ids={kept.pk},9999")
-    assert response.status_code == 400
-    assert "No category has the id 9999" in page_text(response)
+    for ids, reason in [(f"{kept.pk},9999", "No category has the id 9999"), (str(kept.pk), "Select two categories")]:
+        response = client.get(f"{MERGE}?ids={ids}")
+        assert response.status_code == 400
+        assert reason in page_text(response)
 
 
 def test_a_merge_needs_its_csrf_token(pair, people):
@@ -368,3 +369,20 @@ def test_a_merge_needs_its_csrf_token(pair, people):
     response = client.post(MERGE, {"categories": [kept.pk, old.pk], "into": kept.pk, "step": "merge"})
     assert response.status_code == 403
     assert categories_of("only-old") == [OLD]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_through_gunicorn_the_old_address_and_feed_answer_301_in_one_hop(server):
+    kept, old = Category.objects.create(name=KEPT), Category.objects.create(name=OLD)
+    make_post("only-old", title="Only old", categories=[OLD])
+    merge([old], kept)
+    merge([kept], Category.objects.create(name="Meta"))
+
+    for old_url, new_url in [
+        ("/categories/meta-analysis-of-vitamin-d/", "/categories/meta/"),
+        ("/categories/meta-analysis/feed/", "/categories/meta/feed/"),
+    ]:
+        for _twice in range(2):  # a 301 is never kept by the page cache
+            answer = server.get(old_url)
+            assert (answer.status, answer.headers["Location"]) == (301, new_url)
+        assert "Only old" in server.get(new_url).text
