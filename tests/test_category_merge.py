@@ -3,13 +3,15 @@ category kept, the merged ones' addresses and feeds answering 301 to it, their n
 revisions and in the dump meaning it, and the admin's pages as every role and as a forger."""
 
 import json
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from bs4 import BeautifulSoup
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
-from posts import workflow
+from posts import previews, workflow
 from posts.legacy.importer import import_dump
 from posts.links import resolvable
 from posts.models import Category, CategoryAlias, Post, PostAction, Revision
@@ -225,11 +227,28 @@ def test_a_change_waiting_for_review_naming_the_merged_category_goes_live_in_the
     assert Revision.objects.get(pk=revision.pk).categories == [OLD]
 
 
-def test_a_scheduled_draft_naming_the_merged_category_is_published_in_the_kept_one(pair, people):
+def test_a_scheduled_change_naming_the_merged_category_goes_live_in_the_kept_one(pair, people):
+    kept, old = pair
+    moderator = people["Moderator"]
+    post = make_post("scheduled", categories=["Bones"])
+    content = workflow.Content.of(post.latest_revision)
+    changed = workflow.Content(content.title, content.slug, "New words.", ("Bones", OLD))
+    workflow.edit(post, by=moderator, content=changed, based_on=post.latest_revision)
+    workflow.submit(post, by=moderator)
+    workflow.schedule(post, by=moderator, at=timezone.now() + timedelta(hours=1))
+    merge([old], kept)
+
+    assert [p.slug for p in workflow.publish_due(timezone.now() + timedelta(hours=2))] == ["scheduled"]
+    assert categories_of("scheduled") == ["Bones", KEPT]
+    assert Category.objects.filter(name=OLD).count() == 0
+
+
+def test_a_draft_in_the_merged_category_is_moved_with_the_others(pair, people):
     kept, old = pair
     moderator = people["Moderator"]
     post = workflow.create(by=moderator, content=workflow.Content("Draft", "draft", "Words.", (OLD,)))
     merge([old], kept)
+    assert categories_of("draft") == [KEPT]
 
     workflow.publish(post, by=moderator)
     assert categories_of("draft") == [KEPT]
@@ -252,6 +271,18 @@ def test_the_edit_form_of_a_waiting_change_offers_the_kept_category(pair, people
     html = BeautifulSoup(client.get(f"/admin/posts/post/{post.pk}/change/").content, "html.parser")
     chosen = [option.text for option in html.select("select[name=categories] option[selected]")]
     assert chosen == [KEPT]
+
+
+def test_the_preview_of_a_waiting_change_names_the_kept_category(pair, people):
+    kept, old = pair
+    post = Post.objects.get(slug="only-kept")
+    content = workflow.Content.of(post.latest_revision)
+    changed = workflow.Content(content.title, content.slug, "Changed.", (OLD,))
+    revision = workflow.edit(post, by=people["Editor"], content=changed, based_on=post.latest_revision)
+    merge([old], kept)
+
+    shown = previews.post_as_revision(revision)
+    assert shown.article["categories"] == [KEPT]
 
 
 def dump_file(dump, slug, categories):
