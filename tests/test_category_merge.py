@@ -16,6 +16,7 @@ from posts.legacy.importer import import_dump
 from posts.links import resolvable
 from posts.models import Category, CategoryAlias, Post, PostAction, Revision
 from posts.search import search
+from posts.workflow import categories as categories_module
 
 from .factories import make_post, make_user, workflow_user
 
@@ -131,6 +132,16 @@ def test_a_category_made_again_with_an_old_slug_takes_its_address_back(pair, cli
     page = client.get("/categories/meta-analysis-of-vitamin-d/")
     assert page.status_code == 200
     assert "New one" in page.content.decode() and "Only old" not in page.content.decode()
+
+
+def test_posts_are_relabelled_and_logged_a_chunk_at_a_time(pair, monkeypatch):
+    monkeypatch.setattr(categories_module, "CHUNK", 1)
+    kept, old = pair
+    merge([old], kept)
+
+    assert PostAction.objects.filter(action=PostAction.Action.CATEGORIES).count() == 2
+    assert Post.objects.get(slug="in-both").labels == KEPT
+    assert Post.objects.get(slug="only-old").labels == f"{KEPT}\ncalcifediol"
 
 
 def test_several_categories_merge_at_once(pair):
