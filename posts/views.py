@@ -142,6 +142,14 @@ def post_without_slash(request, slug):
     raise Http404("No post here.")
 
 
+def category_without_slash(request, slug):
+    """`/categories/<slug>` (the legacy link form) goes to the category's page in one hop, a
+    merged category's to the page of the one kept."""
+    if Category.objects.shown().filter(slug=slug).exists():
+        return HttpResponsePermanentRedirect(f"{request.path}/")
+    return merged_category_redirect("posts:category", slug)
+
+
 def merged_category_redirect(route: str, slug: str):
     """The 301 from the page or feed (`route`) of a merged category to the same of the category it
     was merged into, if readers see that one; else the 404 of a category not found."""

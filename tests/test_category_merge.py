@@ -87,6 +87,7 @@ def test_the_old_address_and_feeds_answer_301_to_the_kept_category(pair, client)
     for old_url, new_url in [
         ("/categories/meta-analysis-of-vitamin-d/", "/categories/meta-analysis/"),
         ("/categories/meta-analysis-of-vitamin-d/?page=2", "/categories/meta-analysis/"),
+        ("/categories/meta-analysis-of-vitamin-d", "/categories/meta-analysis/"),  # the legacy link form
         ("/categories/meta-analysis-of-vitamin-d/feed/", "/categories/meta-analysis/feed/"),
         ("/categories/meta-analysis-of-vitamin-d/feed/atom/", "/categories/meta-analysis/feed/atom/"),
     ]:
@@ -95,6 +96,8 @@ def test_the_old_address_and_feeds_answer_301_to_the_kept_category(pair, client)
     assert "Only old" in client.get("/categories/meta-analysis/").content.decode()
     assert "Only old" in client.get("/categories/meta-analysis/feed/").content.decode()
     assert client.get("/categories/never-was/").status_code == 404
+    assert client.get("/categories/never-was").status_code == 404
+    assert client.get("/categories/meta-analysis")["Location"] == "/categories/meta-analysis/"
     assert client.get("/categories/never-was/feed/").status_code == 404
 
 
