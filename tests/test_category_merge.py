@@ -3,12 +3,15 @@ category kept, the merged ones' addresses and feeds answering 301 to it, their n
 revisions and in the dump meaning it, and the admin's pages as every role and as a forger."""
 
 import json
+import threading
+import time
 from datetime import timedelta
 from html import unescape
 
 import pytest
 from bs4 import BeautifulSoup
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
 from posts import previews, workflow
@@ -171,6 +174,52 @@ def test_a_refused_merge_changes_nothing(pair, people):
     assert categories_of("only-old") == [OLD]
     assert not CategoryAlias.objects.exists()
     assert not PostAction.objects.filter(action=PostAction.Action.CATEGORIES).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_filed_under_a_merged_category_meanwhile_is_never_lost_silently():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite lets one transaction write at a time")
+    kept, old = Category.objects.create(name=KEPT), Category.objects.create(name=OLD)
+    post = make_post("late")
+    filed, go_on, merged, filing_failed = threading.Event(), threading.Event(), {}, []
+
+    def file_it():  # as an approval files a post, in a transaction still open
+        try:
+            with transaction.atomic():
+                Post.objects.get(pk=post.pk).categories.add(old)
+                filed.set()
+                go_on.wait(30)
+        except Exception as error:
+            filing_failed.append(error)
+        finally:
+            connection.close()
+
+    def merge_it():
+        try:
+            merged["plan"] = merge([old], kept)
+        except Exception as error:
+            merged["error"] = error
+        finally:
+            connection.close()
+
+    filing = threading.Thread(target=file_it)
+    filing.start()
+    assert filed.wait(30)
+    merging = threading.Thread(target=merge_it)
+    merging.start()
+    time.sleep(0.5)
+    go_on.set()
+    filing.join(30)
+    merging.join(30)
+
+    names = categories_of("late")
+    if "error" in merged:  # the merge failed whole: the post was filed under the category kept as it was
+        assert names == [OLD] and Category.objects.filter(name=OLD).exists()
+    elif names != [KEPT]:  # the filing failed whole: made again, it lands in the category kept
+        assert names == [] and filing_failed
+        Post.objects.get(slug="late").categories.set(Category.objects.named([OLD]))
+        assert categories_of("late") == [KEPT]
 
 
 # What readers see

@@ -71,8 +71,9 @@ def merge_categories(merged: Iterable[Category], *, into: Category, by) -> Merge
         raise PermissionDenied("You may not merge categories.")
     merged_ids = {category.pk for category in merged}
     with transaction.atomic():
-        # Locked first: a post filed under one of them meanwhile (its insert waits for the lock on
-        # PostgreSQL) would lose the category when it is deleted.
+        # Locked, so that two merges of the same categories run one after the other. A post filed
+        # under a merged category while it merges fails one of the two transactions (PostgreSQL's
+        # deferred foreign key checks), which leaves nothing half done; retried, it is moved.
         found = {c.pk: c for c in Category.objects.select_for_update().filter(pk__in=merged_ids | {into.pk})}
         if into.pk not in found:
             raise ValidationError(f"The category “{into}” to keep no longer exists.")
