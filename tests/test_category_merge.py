@@ -398,6 +398,11 @@ def test_a_moderator_sees_the_counts_then_merges(pair, people, client):
     assert categories_of("only-old") == [KEPT]
     assert PostAction.objects.filter(action=PostAction.Action.CATEGORIES, user=people["Moderator"]).count() == 2
 
+    again = client.post(MERGE, {**data, "step": "merge"})  # the confirmation posted twice
+    assert again.status_code == 400
+    assert f"No category has the id {old.pk}: it was merged or deleted meanwhile" in page_text(again)
+    assert PostAction.objects.filter(action=PostAction.Action.CATEGORIES).count() == 2
+
 
 def test_the_confirmation_warns_of_a_hidden_category_kept(pair, people, client):
     kept, old = pair
