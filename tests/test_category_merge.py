@@ -485,3 +485,17 @@ def test_through_gunicorn_the_old_address_and_feed_answer_301_in_one_hop(server)
             answer = server.get(old_url)
             assert (answer.status, answer.headers["Location"]) == (301, new_url)
         assert "Only old" in server.get(new_url).text
+
+
+def test_the_merged_categories_are_listed_for_editors_and_only_admins_delete_one(pair, people, client):
+    kept, old = pair
+    merge([old], kept)
+    alias = CategoryAlias.objects.get()
+
+    client.force_login(people["Editor"])
+    listed = client.get("/admin/posts/categoryalias/")
+    assert listed.status_code == 200 and OLD in page_text(listed)
+    assert client.post(f"/admin/posts/categoryalias/{alias.pk}/delete/", {"post": "yes"}).status_code == 403
+    client.force_login(people["Admin"])
+    assert client.post(f"/admin/posts/categoryalias/{alias.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert client.get("/categories/meta-analysis-of-vitamin-d/").status_code == 404
