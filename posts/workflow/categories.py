@@ -93,7 +93,8 @@ def merge_categories(merged: Iterable[Category], *, into: Category, by) -> Merge
         Category.objects.filter(pk__in=merged_ids).delete()
         comment = f"Merged {_names(merged)} into “{into.name}”."
         for chunk in _chunks(post_ids):
-            posts = list(Post.objects.filter(pk__in=chunk).only(*POST_FIELDS))
+            # Locked as the workflow's verbs lock a post: its labels are written from its tags now.
+            posts = list(Post.objects.select_for_update(of=("self",)).filter(pk__in=chunk).only(*POST_FIELDS))
             _relabel(posts)
             _log(posts, by, comment)
         # The articles name the categories; the tags' digests do not (related.py).
