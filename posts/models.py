@@ -154,6 +154,7 @@ class CategoryAlias(models.Model):
 
     class Meta:
         verbose_name = "merged category"
+        verbose_name_plural = "merged categories"
         ordering = ["name"]
 
     def __str__(self):

@@ -81,6 +81,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "verbose_name": "merged category",
+                "verbose_name_plural": "merged categories",
                 "ordering": ["name"],
             },
         ),
