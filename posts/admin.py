@@ -1,5 +1,6 @@
 import json
 from datetime import timedelta
+from functools import partial
 from urllib.parse import quote, urlencode
 
 from django.contrib import admin, messages
@@ -16,7 +17,7 @@ from markdownx.widgets import AdminMarkdownxWidget
 from taggit.admin import TagAdmin as TaggitTagAdmin
 from taggit.models import Tag
 
-from . import admin_lists, admin_views, dashboard, diff, import_runs, links, workflow
+from . import admin_categories, admin_lists, admin_views, dashboard, diff, import_runs, links, workflow
 from .aliases import normalize_path
 from .forms import AliasForm, AttachmentForm, PostForm
 from .models import (
@@ -24,6 +25,7 @@ from .models import (
     Attachment,
     BrokenLink,
     Category,
+    CategoryAlias,
     ImportRun,
     NotFound,
     Post,
@@ -519,6 +521,7 @@ class CategoryAdmin(admin.ModelAdmin):
     list_filter = ["hidden"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    actions = ["merge_selected"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(post_count=Count("posts"))
@@ -526,6 +529,31 @@ class CategoryAdmin(admin.ModelAdmin):
     @admin.display(ordering="post_count", description="Posts")
     def post_count(self, category):
         return category.post_count
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(admin_categories.merge, model_admin=self))
+        return [path("merge/", view, name="posts_category_merge"), *super().get_urls()]
+
+    def has_merge_permission(self, request):
+        return workflow.may_merge_categories(request.user)
+
+    @admin.action(description="Merge selected categories into…", permissions=["merge"])
+    def merge_selected(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(reverse("admin:posts_category_merge") + "?" + urlencode({"ids": ids}))
+
+
+@admin.register(CategoryAlias)
+class CategoryAliasAdmin(ReadOnly, admin.ModelAdmin):
+    """The names and addresses of merged categories, and the category each now means; deleting
+    one (Admins) lets its address answer 404 and its name make a category again."""
+
+    list_display = ["name", "slug", "category", "created"]
+    list_select_related = ["category"]
+    search_fields = ["name", "slug", "category__name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm("posts.delete_categoryalias")
 
 
 # taggit's own Tag admin merges tags by moving taggit's generic TaggedItem rows, which posts do not

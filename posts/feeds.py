@@ -8,6 +8,7 @@ author (and their live revision's date), then their categories, then their tags.
 
 from django.contrib.syndication.views import Feed
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import feedgenerator
@@ -16,6 +17,7 @@ from taggit.models import Tag
 
 from .models import Category, Post
 from .rendering import absolute_urls
+from .views import merged_category_redirect
 
 SITE_NAME = "VitaminDWiki"
 ITEMS = 20
@@ -133,6 +135,14 @@ class RecentFeed(PostFeed):
 class CategoryFeed(PostFeed):
     """The newest published posts of one category, as RSS."""
 
+    route = "feeds:category"
+
+    def __call__(self, request, *args, **kwargs):
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except Http404:
+            return merged_category_redirect(self.route, kwargs["slug"])
+
     def get_object(self, request, slug):
         return get_object_or_404(Category.objects.shown(), slug=slug)
 
@@ -185,7 +195,7 @@ class PostAtomFeed(AtomMixin, PostFeed):
 
 
 class CategoryAtomFeed(AtomMixin, CategoryFeed):
-    pass
+    route = "feeds:category-atom"
 
 
 class TagAtomFeed(AtomMixin, TagFeed):

@@ -63,7 +63,7 @@ class PostForm(forms.ModelForm):
                     slug=latest.slug,
                     body=latest.body,
                     written_summary=latest.summary,
-                    categories=list(Category.objects.filter(name__in=latest.categories)),
+                    categories=list(Category.objects.named(latest.categories)),
                     tags=[Tag(name=name) for name in latest.tags],
                 )
 

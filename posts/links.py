@@ -14,7 +14,7 @@ from taggit.models import Tag
 
 from .aliases import normalize_path, split_url
 from .cache import PAGE_TTL, content_version
-from .models import Alias, Category, Post, PostLink
+from .models import Alias, Category, CategoryAlias, Post, PostLink
 
 STATIC_PREFIXES = ("/media/", "/static/")
 CHUNK = 500
@@ -53,6 +53,8 @@ def resolvable(targets: Iterable[str]) -> set[str]:
     }
     for route, slugs in by_route.items():
         found = _existing(querysets[route], "slug", set(slugs.values()))
+        if route == "category":  # a merged category's address leads to the one kept
+            found |= _existing(CategoryAlias.objects.filter(category__hidden=False), "slug", set(slugs.values()))
         for target, slug in slugs.items():
             if slug in found:
                 good.add(target)

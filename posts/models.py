@@ -77,9 +77,31 @@ class TagDigest(models.Model):
 
 
 class CategoryQuerySet(models.QuerySet):
+    """Besides `shown`, how a category is found by what names it: a category merged into another
+    (CategoryAlias) is found as the one it was merged into, by every lookup here, so that its
+    name in a revision or a dump and its old address never make it again."""
+
     def shown(self):
         """The categories readers see (not hidden)."""
         return self.filter(hidden=False)
+
+    def named(self, names: Iterable[str]):
+        """The categories of these names, as a revision holds them."""
+        names = list(names)
+        return self.filter(models.Q(name__in=names) | models.Q(old_names__name__in=names)).distinct()
+
+    def called(self, name: str) -> "Category | None":
+        """The category a name of the dump means, whatever its capitalisation: the one of its
+        slug or name, else the one a category of its slug or name was merged into."""
+        slug = Category.slug_for(name)
+        return (
+            self.filter(models.Q(slug=slug) | models.Q(name__iexact=name)).first()
+            or self.filter(models.Q(old_names__slug=slug) | models.Q(old_names__name__iexact=name)).first()
+        )
+
+    def merged_from(self, slug: str) -> "Category | None":
+        """The category the category of this old slug was merged into."""
+        return self.filter(old_names__slug=slug).first()
 
 
 class Category(models.Model):
@@ -97,6 +119,7 @@ class Category(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "categories"
+        permissions = [("merge_category", "Can merge categories")]
 
     def __str__(self):
         return self.name
@@ -117,6 +140,25 @@ class Category(models.Model):
         """The slug of a name; a name without a letter or digit ("???") gets one from its hash."""
         name = " ".join(name.split())
         return slugify(name, allow_unicode=True) or "x-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+
+
+class CategoryAlias(models.Model):
+    """A category merged into another (posts/workflow/categories.py): its name, as revisions and
+    the dump still write it, stands for `category`, and its address answers 301 to `category`'s.
+    A category made again with its slug or name takes them back (receivers.py)."""
+
+    slug = models.SlugField(max_length=200, unique=True, allow_unicode=True)
+    name = models.CharField(max_length=200, db_index=True)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="old_names")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "merged category"
+        verbose_name_plural = "merged categories"
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} → {self.category_id}"
 
 
 RENDERED_FIELDS = ["body_html", "body_text", "summary"]
@@ -304,6 +346,7 @@ class PostAction(models.Model):
         DELETE = "delete", "Deleted"
         UNDELETE = "undelete", "Undeleted"
         ALIASES = "aliases", "Changed aliases"
+        CATEGORIES = "categories", "Merged categories"
         ATTACHMENTS = "attachments", "Changed attachments"
 
     # The log outlives a post removed from the database; its title says what it was.

@@ -66,7 +66,7 @@ def post_as_revision(revision: Revision) -> Post:
         updated=post.updated,
     )
     shown.set_rendered(render_body(revision.body))
-    categories = Category.objects.filter(name__in=revision.categories)
+    categories = Category.objects.named(revision.categories)
     shown.article = article_of(
         shown, categories, _tags(revision.tags), post.attachments.all(), modified=revision.created
     )

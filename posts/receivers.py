@@ -9,12 +9,13 @@ what is deleted.
 """
 
 from django.conf import settings
+from django.db.models import Q
 from django.db.models.signals import post_save, pre_delete
 from taggit.models import Tag
 
 from . import changes
 from .article import AUTHOR_FIELDS
-from .models import Category, Post, TaggedPost
+from .models import Category, CategoryAlias, Post, TaggedPost
 
 
 def _author_saved(sender, instance, update_fields, **kwargs) -> None:
@@ -31,7 +32,10 @@ def _author_deleting(sender, instance, **kwargs) -> None:
 
 
 def _category_saved(sender, instance: Category, created: bool, **kwargs) -> None:
-    """A category has its page, and its place in the lists of categories, from its creation."""
+    """A category has its page, and its place in the lists of categories, from its creation. A
+    category of a merged one's slug or name is that category made again: the address and the
+    name are its own from now on, no longer the merged category's (CategoryAlias)."""
+    CategoryAlias.objects.filter(Q(slug=instance.slug) | Q(name__iexact=instance.name)).delete()
     changes.refresh([] if created else instance.posts.values_list("pk", flat=True), seen=True)
 
 

@@ -40,6 +40,7 @@ urlpatterns = [
     re_path(r"^posts/(?P<slug>[^/]+)$", views.post_without_slash),
     path("categories/", views.category_list, name="categories"),
     path("categories/<str:slug>/", views.category_posts, name="category"),
+    re_path(r"^categories/(?P<slug>[^/]+)$", views.category_without_slash),
     path("tags/", views.tag_list, name="tags"),
     re_path(r"^tags/(?P<slug>[^/]+)\.html$", views.tag_html),
     path("tags/<str:slug>/", views.tag_posts, name="tag"),

@@ -142,6 +142,23 @@ def post_without_slash(request, slug):
     raise Http404("No post here.")
 
 
+def category_without_slash(request, slug):
+    """`/categories/<slug>` (the legacy link form) goes to the category's page in one hop, a
+    merged category's to the page of the one kept."""
+    if Category.objects.shown().filter(slug=slug).exists():
+        return HttpResponsePermanentRedirect(f"{request.path}/")
+    return merged_category_redirect("posts:category", slug)
+
+
+def merged_category_redirect(route: str, slug: str):
+    """The 301 from the page or feed (`route`) of a merged category to the same of the category it
+    was merged into, if readers see that one; else the 404 of a category not found."""
+    category = Category.objects.shown().merged_from(slug)
+    if category is None:
+        raise Http404("No category here.")
+    return HttpResponsePermanentRedirect(path_of(route, category.slug))
+
+
 def tag_html(request, slug):
     """`/tags/<slug>.html`, the static site's tag URL."""
     return redirect("posts:tag", slug=slug, permanent=True)
@@ -246,6 +263,12 @@ class RecentView(PostListView):
 
 
 class CategoryPostsView(PostListView):
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            return merged_category_redirect("posts:category", kwargs["slug"])
+
     def get_queryset(self):
         self.category = get_object_or_404(Category.objects.shown(), slug=self.kwargs["slug"])
         return super().get_queryset().filter(categories=self.category)

@@ -16,7 +16,8 @@ PASSWORD = "pw-123-secret"
 # The data migrations that make the role groups and give them their permissions, in order.
 ROLE_MIGRATIONS = [("0002_roles", "create_roles"), ("0007_workflow", "grant_audit_log"),
                    ("0011_admins_unlock_logins", "grant_unlocking"),
-                   ("0019_not_found_and_alias_hits", "grant"), ("0020_post_links", "grant")]  # fmt: skip
+                   ("0019_not_found_and_alias_hits", "grant"), ("0020_post_links", "grant"),
+                   ("0021_category_merge", "grant")]  # fmt: skip
 
 
 def make_role_groups() -> None:

@@ -1,7 +1,6 @@
-"""The categories and tags an import links its posts to, found (whatever their capitalisation)
-or made once per run."""
+"""The categories and tags an import links its posts to, found (whatever their capitalisation;
+a merged category's name finds the category it was merged into) or made once per run."""
 
-from django.db.models import Q
 from django.utils.text import slugify
 from taggit.models import Tag
 
@@ -25,9 +24,7 @@ class Labels:
             return self.category_names[name]
         slug = Category.slug_for(name)
         if slug not in self.categories:
-            self.categories[slug] = Category.objects.filter(
-                Q(slug=slug) | Q(name__iexact=name)
-            ).first() or Category.objects.create(name=name, slug=slug)
+            self.categories[slug] = Category.objects.called(name) or Category.objects.create(name=name, slug=slug)
         self.category_names[name] = self.categories[slug]
         return self.categories[slug]
 

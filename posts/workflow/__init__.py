@@ -15,11 +15,13 @@ tests all change posts through them.
     content.py    Content and revisions: create, edit, restore; new_revision, the one maker of revisions
     moves.py      submit, approve, schedule, send_back, publish, unpublish, delete, undelete, publish_due
     details.py    what no revision holds: a post's own fields, aliases and attachments
+    categories.py merging categories: their posts filed under the one kept, their old names kept
     importing.py  the legacy import: import_new, reimport
     audit.py      the audit log (PostAction)
     mail.py       the e-mail to moderators and authors
 """
 
+from .categories import MergePlan, may_merge_categories, merge_categories, merge_plan
 from .content import Content, EditConflict, conflict_message, create, edit, new_revision, restore
 from .details import (
     DETAILS,
@@ -72,6 +74,7 @@ __all__ = [
     "EditConflict",
     "ImportedPost",
     "InvalidTransition",
+    "MergePlan",
     "Move",
     "Status",
     "approve",
@@ -93,6 +96,9 @@ __all__ = [
     "may_change",
     "may_change_links",
     "may_edit",
+    "may_merge_categories",
+    "merge_categories",
+    "merge_plan",
     "may_set_details",
     "new_revision",
     "next_due",

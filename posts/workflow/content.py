@@ -185,15 +185,16 @@ def save_new_revision(post: Post, content: Content, rendered: Rendered, *, by, s
 
 def apply_content(post: Post, content: Content, rendered: Rendered, *, categories=None, tags=None) -> None:
     """Make `content` the post's own (saving it), its categories and tags those named in it unless
-    given. A new slug leaves the old URL behind as an alias, so old links keep working; one
-    another post already claims stays with that post."""
+    given (a merged category's name naming the category it was merged into). A new slug leaves
+    the old URL behind as an alias, so old links keep working; one another post already claims
+    stays with that post."""
     old_slug = post.slug if post.pk else ""
     post.title, post.slug, post.body = content.title, content.slug, content.body
     post.written_summary = content.summary
     post.set_rendered(rendered)
     if categories is None:
-        categories, tags = Category.objects.filter(name__in=content.categories), list(content.tags)
-        post.labels = Post.labels_for(content.categories, content.tags)
+        categories, tags = list(Category.objects.named(content.categories)), list(content.tags)
+        post.labels = Post.labels_for([category.name for category in categories], content.tags)
     else:
         post.labels = Post.labels_for([category.name for category in categories], [tag.name for tag in tags])
     post.save()
