@@ -240,9 +240,12 @@ class Post(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        if self.kind == self.Kind.PAGE:
+        # A post's when its kind was not loaded: lists load posts with only() the fields they show,
+        # and would read each post's kind in a query of its own. What may hold pages loads it.
+        kind = self.__dict__.get("kind", self.Kind.POST)
+        if kind == self.Kind.PAGE:
             return self.path
-        if self.kind == self.Kind.HOME_INTRODUCTION:
+        if kind == self.Kind.HOME_INTRODUCTION:
             return path_of("posts:home")
         return path_of("posts:detail", self.slug)
 

@@ -16,8 +16,9 @@ post's edit page. What sets it apart:
   leaves pages out too: it finds research news, and the pages are linked from every page's footer.
   The sitemap lists them (sitemaps.py).
 - Readers reach it through the 404 handler (views.site_page_response), as Django's flatpages
-  fallback does: no address the site answers itself may be a page's (`path_problem`), so a page
-  is looked for only where nothing else answers, before the aliases.
+  fallback does: no address the site answers itself may be a page's, nor an alias's
+  (`path_problem`, aliases.hidden_address), so a page is looked for only where nothing else
+  answers.
 - The home page's introduction has no address: the home page shows its body at the top.
 """
 
@@ -33,7 +34,7 @@ from .cache import PAGE_TTL, VERSION_KEY, content_version
 from .models import Alias, Post
 
 PAGE_PATH = re.compile(r"(?:/[\w-]+)+/")
-LINKS_KEY = "vdwiki:site-page-links"
+READERS_KEY = "vdwiki:site-pages"
 Kind = Post.Kind
 
 
@@ -125,17 +126,36 @@ def home_introduction() -> Post | None:
 
 
 def page_links() -> list[dict]:
-    """The published site pages as every page's footer links them ({"title", "path"}, A to Z):
-    kept in the cache for the content version, so a page costs one round trip to the cache and,
-    once a change to what readers see, one query."""
-    found = cache.get_many([VERSION_KEY, LINKS_KEY])
+    """The published site pages as every page's footer links them ({"title", "path"}, A to Z)."""
+    return _readers_pages()["links"]
+
+
+def readers_may_find(path: str) -> bool:
+    """Whether a reader finds a page at `path` (in normal form): a published one, or a deleted
+    one's 410. Asked for every address nothing else answers, without a query (`_readers_pages`)."""
+    pages = _readers_pages()
+    return path in pages["gone"] or any(link["path"] == path for link in pages["links"])
+
+
+def _readers_pages() -> dict:
+    """What readers get of the site pages: {"links": the published ones' page_links, "gone": the
+    deleted ones' addresses}. Kept in the cache for the content version, which every change to
+    what readers see moves (changes.refresh): one round trip to the cache, and after a change one
+    query."""
+    found = cache.get_many([VERSION_KEY, READERS_KEY])
     version = found.get(VERSION_KEY) or content_version()
-    stored = found.get(LINKS_KEY)
+    stored = found.get(READERS_KEY)
     if stored and stored[0] == version:
         return stored[1]
-    links = list(Post.objects.live().filter(kind=Kind.PAGE).order_by("title", "pk").values("title", "path"))
-    cache.set(LINKS_KEY, (version, links), PAGE_TTL)
-    return links
+    reached = Post.objects.filter(kind=Kind.PAGE, status__in=[Post.Status.PUBLISHED, Post.Status.DELETED])
+    pages = {"links": [], "gone": []}
+    for title, path, status in reached.order_by("title", "pk").values_list("title", "path", "status"):
+        if status == Post.Status.PUBLISHED:
+            pages["links"].append({"title": title, "path": path})
+        else:
+            pages["gone"].append(path)
+    cache.set(READERS_KEY, (version, pages), PAGE_TTL)
+    return pages
 
 
 def holder_of(alias_path: str) -> Post | None:

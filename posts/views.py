@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
@@ -33,18 +34,21 @@ JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0
 # What a post page shows of the post itself; its stored article (article.py) holds the rest.
 PAGE_FIELDS = ["title", "slug", "summary", "body_html", "date", "lastmod", "status", "updated", "article"]
 # The published posts just before and after a post by date, those of the same date by id: each a
-# date range the (status, date, id) index walks, minus the post's own side of its date. Written
-# out, in one query: the same reads through the ORM (two queries, commit caf4f20) took an uncached
-# post page 43 % more CPU time (bench/reads.py --also caf4f20, 15,000 posts: 4.48 against 3.13 ms).
+# date range the (status, date, id) index walks, minus the post's own side of its date (site pages
+# are nobody's neighbours). Written out, in one query: the same reads through the ORM (two queries,
+# commit caf4f20) took an uncached post page 43 % more CPU time (bench/reads.py --also caf4f20,
+# 15,000 posts: 4.48 against 3.13 ms).
 NEIGHBOURS_SQL = """
     SELECT * FROM (
         SELECT 'older', title, slug FROM posts_post
-        WHERE status = %s AND kind = 'post' AND date <= %s AND NOT (date = %s AND id >= %s) ORDER BY date DESC, id DESC LIMIT 1
+        WHERE status = %s AND kind = 'post' AND date <= %s AND NOT (date = %s AND id >= %s)
+        ORDER BY date DESC, id DESC LIMIT 1
     ) AS older
     UNION ALL
     SELECT * FROM (
         SELECT 'newer', title, slug FROM posts_post
-        WHERE status = %s AND kind = 'post' AND date >= %s AND NOT (date = %s AND id <= %s) ORDER BY date, id LIMIT 1
+        WHERE status = %s AND kind = 'post' AND date >= %s AND NOT (date = %s AND id <= %s)
+        ORDER BY date, id LIMIT 1
     ) AS newer
 """
 FILE_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")  # "/Dr. Holick" names a page, not a file
@@ -61,7 +65,7 @@ def legacy_response(request):
     alias = (
         Alias.objects.matching(request.path, request.META.get("QUERY_STRING", ""), decoded=True)
         .select_related("post")
-        .only("post__slug", "post__status")
+        .only("post__slug", "post__status", "post__kind", "post__path")
         .first()
     )
     if alias is None:
@@ -162,10 +166,13 @@ def site_page_response(request):
     spelling of the address ("/About" to "/about/"), 410 once deleted; None if no page is there
     for this user. A published page is found without asking who the visitor is, as a post.
 
-    The 404 handler and the middleware ask it before the aliases. Its pages are kept by the page
-    cache as a cached view's (`cached_page` on the response: no route names the view)."""
+    The 404 handler and the middleware ask it after the aliases: for an anonymous visitor, only
+    at an address readers may find a page at (site_pages.readers_may_find, from the cache), so an
+    old URL's redirect and a 404 cost no query more. Its pages are kept by the page cache as a
+    cached view's (`cached_page` on the response: no route names the view)."""
     path = site_pages.page_path_of(request.path)
-    if path is None:
+    signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES  # who may see drafts
+    if path is None or not (signed_in or site_pages.readers_may_find(path)):
         return None
     page = Post.objects.live().site_pages().only(*SITE_PAGE_FIELDS).filter(path=path).first()
     if page is None:
@@ -197,10 +204,11 @@ def _site_page(request, page: Post, preview: Revision | None = None, until: date
 
 
 def page_not_found(request, exception=None):
-    """The 404 page (handler404): a site page is served, an old wiki URL still redirects; any
-    other address of a page gets the published posts whose titles are closest to its words,
+    """The 404 page (handler404): an old wiki URL still redirects, a site page is served (no alias
+    is at a page's address: the order is for the old URLs, which need no more than their query);
+    any other address of a page gets the published posts whose titles are closest to its words,
     found through the search index."""
-    response = site_page_response(request) or legacy_response(request)
+    response = legacy_response(request) or site_page_response(request)
     if response is None:
         suggestions = similar_posts(request.path) if _names_a_page(request) else []
         response = render(request, "404.html", {"suggestions": suggestions}, status=404)

@@ -17,7 +17,9 @@ from posts.workflow import Content
 from .factories import change_post, make_post, make_user
 from .test_admin import form_of
 
-pytestmark = pytest.mark.django_db
+# Committed: what readers get of the pages (the footer's links, the addresses a page is looked for
+# at) is kept for the content version, which moves once a change commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 Kind, Status = Post.Kind, Post.Status
 ADD_PAGE = "/admin/posts/post/add/?kind=page"
@@ -153,6 +155,24 @@ def test_an_unpublished_page_answers_404_and_a_deleted_one_410(client, users):
     assert client.get("/about/").status_code == 410
 
 
+def test_with_debug_on_a_page_is_still_served(client, users, settings):
+    live_page(users)
+    settings.DEBUG = True  # Django's own 404 page replaces the handler: the middleware answers
+    response = client.get("/about/")
+    assert response.status_code == 200 and "We write about vitamin D." in response.content.decode()
+
+
+def test_a_page_is_no_posts_neighbour(client, users):
+    from datetime import UTC, datetime
+
+    make_post("older", title="The older post", date=datetime(2020, 1, 1, tzinfo=UTC))
+    live_page(users)
+    Post.objects.filter(kind=Kind.PAGE).update(date=datetime(2020, 1, 2, tzinfo=UTC))
+    make_post("newer", title="The newer post", date=datetime(2020, 1, 3, tzinfo=UTC))
+    text = client.get("/posts/older/").content.decode()
+    assert '<a rel="next" href="/posts/newer/">' in text and "About us" not in text.split("</main>")[0]
+
+
 def test_a_preview_link_shows_a_pages_waiting_revision_as_a_page(client, users):
     from posts import previews
 
@@ -185,6 +205,10 @@ def test_a_moderator_moves_a_live_page_and_its_old_address_still_leads_to_it(cli
     assert (response.status_code, response["Location"]) == (301, "/about-us/")
     assert Alias.objects.get(post=page).kind == Alias.Kind.OLD_ADDRESS
     assert "address: /about/ → /about-us/" in PostAction.objects.filter(post=page).first().comment
+
+    workflow.change_details(page, by=users["Moderator"], values={"path": "/about/"})  # and back
+    assert client.get("/about/").status_code == 200
+    assert client.get("/about-us/")["Location"] == "/about/"
 
 
 def test_its_author_changes_a_draft_pages_address_freely(client, users):
@@ -272,7 +296,7 @@ def test_pages_are_in_no_list_feed_search_or_archive_but_in_the_sitemap(client, 
         assert "Vitamin D news" in text, url
         assert "About vitamin D wiki" not in text.replace('href="/about/">About vitamin D wiki</a>', ""), url
     archive = client.get("/archive/").content.decode()
-    assert f'<span class="count">1</span></h2>' in archive and "2 posts" not in archive  # the post alone
+    assert '<span class="count">1</span></h2>' in archive and "2 posts" not in archive  # the post alone
     sitemap = client.get("/sitemap-site-pages.xml").content.decode()
     assert "<loc>http://testserver/about/</loc>" in sitemap
     assert "/about/" not in client.get("/sitemap-posts.xml").content.decode()

@@ -32,9 +32,9 @@ def may_set_details(user, post: Post | None) -> set[str]:
     allowed = {"date", "lastmod", "tiki_page_id"} if publishes else set()
     if user.has_perm("posts.change_others_post") and (publishes or unreached):
         allowed.add("author")
-    if post is None or post.kind == Post.Kind.PAGE:
-        if publishes or (unreached and (post is None or may_edit(user, post))):
-            allowed.add("path")
+    editor = post is None or may_edit(user, post)
+    if (post is None or post.kind == Post.Kind.PAGE) and (publishes or (unreached and editor)):
+        allowed.add("path")
     return allowed
 
 
@@ -72,6 +72,8 @@ def _move_page(page: Post, path: str) -> None:
         Alias.objects.get_or_create(
             path=normalize_path(page.path), defaults={"post": page, "kind": Alias.Kind.OLD_ADDRESS}
         )
+    # Back at an old address: its alias would answer there first, with a redirect to itself.
+    Alias.objects.filter(post=page, path=normalize_path(path)).delete()
 
 
 def _shown(value) -> str:
