@@ -398,6 +398,23 @@ def test_the_export_leaves_site_pages_out_and_says_so(tmp_path, users):
     assert "1 site page(s) left out: the dump's format holds posts only" in out.read_text()
 
 
+# The demo
+
+
+def test_the_demo_publishes_about_contact_and_the_introduction_once(client, roles, settings, tmp_path):
+    settings.DEBUG = True
+    out = tmp_path / "out.txt"
+    with out.open("w") as stdout:
+        call_command("create_demo_users", stdout=stdout)
+        call_command("create_demo_pages", stdout=stdout)
+        call_command("create_demo_pages", stdout=stdout)  # again: nothing more
+    pages = Post.objects.site_pages().live()
+    assert sorted(pages.values_list("kind", "path")) == [(Kind.HOME_INTRODUCTION, ""), (Kind.PAGE, "/about/"),
+                                                         (Kind.PAGE, "/contact/")]  # fmt: skip
+    assert "VitaminDWiki collects research news" in client.get("/about/").content.decode()
+    assert "<strong>VitaminDWiki</strong> gathers" in client.get("/").content.decode()
+
+
 # The page cache
 
 
