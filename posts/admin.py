@@ -437,6 +437,7 @@ class SitePageAdmin(WorkflowAdmin):
 
     list_display = ["page_title", "address", "kind", "state", "author"]
     list_display_links = None
+    actions = []  # a few pages, each moved from its edit page or the review queue
     search_fields = ["title", "path"]
     ordering = ["kind", "path", "pk"]
 
