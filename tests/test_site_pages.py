@@ -272,6 +272,20 @@ def test_an_alias_at_a_pages_address_is_refused(users):
         workflow.change_aliases(by=users["Moderator"], save=[Alias(path="/About", post=post)])
 
 
+def test_an_import_refuses_an_alias_at_a_pages_address(users, tmp_path):
+    from posts.legacy.importer import import_dump
+
+    live_page(users, "/about/")
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    (dump / "news.md").write_text('{"title": "News", "date": "2024-01-02", "aliases": ["/About"]}\n\nText.')
+    report = import_dump(dump)
+    assert [failure["message"] for failure in report.failed] == [
+        "news.md, field 'aliases': alias '/About' is already claimed by post 'page-about-us'"
+    ]
+    assert not Post.objects.posts().exists()
+
+
 # Listed nowhere posts are listed
 
 
