@@ -440,6 +440,8 @@ def test_a_page_is_cached_for_readers_and_goes_stale_when_a_change_is_approved(
         page = live_page(users, body="The approved text.")
     first = client.get("/about/")
     assert first.status_code == 200 and "ETag" in first
+    Post.objects.filter(pk=page.pk).update(body_html="<p>Changed behind the cache's back.</p>")
+    assert "The approved text." in client.get("/about/").content.decode()  # the kept page
     assert client.get("/about/", headers={"if-none-match": first["ETag"]}).status_code == 304
     with django_capture_on_commit_callbacks(execute=True):
         edit_page(page, users["Author"], "The new text.")
