@@ -394,6 +394,10 @@ def test_the_post_list_shows_posts_and_the_site_pages_list_shows_pages(client, u
     assert "About us" in pages and "Welcome text" in pages and "Vitamin D news" not in pages
     assert f'href="/admin/posts/post/{Post.objects.get(path="/about/").pk}/change/"' in pages
     assert client.get("/admin/posts/sitepage/add/")["Location"] == ADD_PAGE
+    introduction = Post.objects.get(kind=Kind.HOME_INTRODUCTION)
+    assert f'<a href="/admin/posts/post/{introduction.pk}/change/">The home page\'s introduction</a>' in pages
+    edit = client.get(f"/admin/posts/post/{introduction.pk}/change/").content.decode()
+    assert "Change home page introduction" in edit and 'name="path"' not in edit
     assert "Site pages" in client.get("/admin/").content.decode()
 
 
