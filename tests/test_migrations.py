@@ -58,8 +58,8 @@ def test_migration_0017_reversed_and_run_again_leaves_search_following_the_posts
 
 
 @pytest.mark.django_db(transaction=True)
-def test_migration_0021_keeps_search_following_the_posts_and_makes_every_post_a_post():
-    """0021 remakes the posts' table on SQLite, which drops the search triggers: made again."""
+def test_migration_0022_keeps_search_following_the_posts_and_makes_every_post_a_post():
+    """0022 remakes the posts' table on SQLite, which drops the search triggers: made again."""
     from django.core.management import call_command
 
     from posts.search import search
@@ -67,7 +67,7 @@ def test_migration_0021_keeps_search_following_the_posts_and_makes_every_post_a_
     from .factories import change_post
 
     before = make_post("before", body="Quokkas were counted.")
-    call_command("migrate", "posts", "0020", verbosity=0)
+    call_command("migrate", "posts", "0021", verbosity=0)
     call_command("migrate", "posts", verbosity=0)
     make_post("after", body="Wombats were counted.")
     change_post(before, body="Numbats were counted.")

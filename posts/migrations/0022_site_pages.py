@@ -16,7 +16,7 @@ create_search_triggers = importlib.import_module(
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("posts", "0020_post_links"),
+        ("posts", "0021_category_merge"),
     ]
 
     operations = [
