@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install migrate fixtures demo-users browser chromium nginx services lint bench clean
+.PHONY: run serve test install migrate fixtures demo-users demo-pages browser chromium nginx services lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,17 +27,21 @@ demo-users: migrate
 	@echo "Demo users (passwords are new on every run):"
 	@$(BIN)/python manage.py create_demo_users
 
+# About, Contact and the home page's introduction: site pages, which the legacy dump cannot hold.
+demo-pages: demo-users
+	@$(BIN)/python manage.py create_demo_pages
+
 # The task worker runs the admin's imports and publishes scheduled posts; it stops with the server.
 # Both keep the page cache in the local Redis, so what the worker publishes shows on cached pages.
 run: export REDIS_URL ?= redis://127.0.0.1:6379/2
-run: fixtures demo-users services
+run: fixtures demo-pages services
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/), with the task worker"
 	$(BIN)/python manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # As production runs it: nginx (deploy/nginx/vdwiki.conf) in front of gunicorn, with the task worker.
-serve: fixtures demo-users services nginx
+serve: fixtures demo-pages services nginx
 	$(BIN)/python -m deploy.serve --port $(PORT)
 
 test: install chromium nginx services

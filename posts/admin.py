@@ -19,7 +19,7 @@ from taggit.models import Tag
 
 from . import admin_categories, admin_lists, admin_views, dashboard, diff, import_runs, links, workflow
 from .aliases import normalize_path
-from .forms import AliasForm, AttachmentForm, PostForm
+from .forms import AliasForm, AttachmentForm, PostForm, SitePageForm
 from .models import (
     Alias,
     Attachment,
@@ -32,6 +32,7 @@ from .models import (
     PostAction,
     PostInReview,
     Revision,
+    SitePage,
 )
 from .search import similar_posts
 
@@ -226,12 +227,23 @@ class WorkflowAdmin(admin.ModelAdmin):
 
 
 class PostChangeList(ChangeList):
-    """The post list, without the columns only a post's own page reads (a body is kilobytes)."""
+    """The post list, without the columns only a post's own page reads (a body is kilobytes), and
+    without the site pages, which have their own list (SitePageAdmin)."""
 
     HEAVY = ["body", "body_html", "body_text", "article", "legacy_metadata", "labels"]
 
     def get_queryset(self, request, exclude_parameters=None):
-        return super().get_queryset(request, exclude_parameters).defer(*self.HEAVY)
+        return super().get_queryset(request, exclude_parameters).posts().defer(*self.HEAVY)
+
+
+PAGE_MAIN = (None, {"fields": ["title", "body", "message", "based_on"]})
+PAGE_DETAILS = ("Details", {"fields": ["state", "author", "created", "updated"]})
+# A site page's edit page: a post's, with its address in place of its slug, filing and dates.
+SITE_PAGE_FIELDSETS = {
+    Post.Kind.PAGE: [PAGE_MAIN, ("Address", {"fields": ["path"]}), ("Summary", {"fields": ["written_summary"]}),
+                     PAGE_DETAILS],
+    Post.Kind.HOME_INTRODUCTION: [PAGE_MAIN, PAGE_DETAILS],
+}  # fmt: skip
 
 
 @admin.register(Post)
@@ -265,10 +277,25 @@ class PostAdmin(WorkflowAdmin):
     ]
 
     def get_queryset(self, request):
+        """Posts and site pages (edited here both); the post list shows posts (PostChangeList)."""
         return super().get_queryset(request).visible_to(request.user)
 
     def get_changelist(self, request, **kwargs):
         return PostChangeList
+
+    @staticmethod
+    def kind_of(request, obj) -> str:
+        """A post's kind; a new one's from the address of the add page (`?kind=page`)."""
+        if obj is not None:
+            return obj.kind
+        kind = request.GET.get("kind")
+        return kind if kind in Post.Kind.values else Post.Kind.POST
+
+    def get_fieldsets(self, request, obj=None):
+        return SITE_PAGE_FIELDSETS.get(self.kind_of(request, obj), self.fieldsets)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return self.prepopulated_fields if self.kind_of(request, obj) == Post.Kind.POST else {}
 
     def get_readonly_fields(self, request, obj=None):
         """A post's own fields only for those who may set them (workflow.may_set_details)."""
@@ -276,9 +303,22 @@ class PostAdmin(WorkflowAdmin):
         return [*self.readonly_fields, *(name for name in workflow.DETAILS if name not in allowed)]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.locked = [name for name in PostForm.Meta.fields if name in self.get_readonly_fields(request, obj)]
+        kind = self.kind_of(request, obj)
+        base = PostForm if kind == Post.Kind.POST else SitePageForm
+        form = super().get_form(request, obj, change=change, **{"form": base, **kwargs})
+        form.locked = [name for name in base.Meta.fields if name in self.get_readonly_fields(request, obj)]
+        form.kind = kind
         return form
+
+    def add_view(self, request, form_url="", extra_context=None):
+        kind = self.kind_of(request, None)
+        extra = {} if kind == Post.Kind.POST else {"title": f"Add a {Post.Kind(kind).label.lower()}"}
+        return super().add_view(request, form_url, {**extra, **(extra_context or {})})
+
+    def response_post_save_add(self, request, obj):
+        if obj.is_site_page:
+            return HttpResponseRedirect(reverse("admin:posts_sitepage_changelist"))
+        return super().response_post_save_add(request, obj)
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
@@ -323,6 +363,7 @@ class PostAdmin(WorkflowAdmin):
         """The content goes through the workflow as a revision; the other fields are the post's own."""
         data = form.cleaned_data
         if not change:
+            obj.kind = self.kind_of(request, None)
             workflow.create(by=request.user, content=form.content(), message=data["message"], post=obj)
             return
         details = {name: getattr(obj, name) for name in workflow.DETAILS if name in form.changed_data}
@@ -386,7 +427,70 @@ class PostAdmin(WorkflowAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         post = self.get_object(request, object_id)
         extra = admin_views.workflow_context(request, post) if post else {}
+        if post and post.is_site_page:
+            extra["title"] = f"Change {post.get_kind_display().lower()}"
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+@admin.register(SitePage)
+class SitePageAdmin(WorkflowAdmin):
+    """The site pages (site_pages.py): About, Contact, the home page's introduction. A page opens
+    on the post's edit page, where its revisions, review and aliases are, as a post's."""
+
+    list_display = ["page_title", "address", "kind", "state", "author"]
+    list_display_links = None
+    actions = []  # a few pages, each moved from its edit page or the review queue
+    search_fields = ["title", "path"]
+    ordering = ["kind", "path", "pk"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).site_pages().visible_to(request.user)
+
+    # As the posts': the proxy model's own permissions are given to no role.
+    def has_module_permission(self, request):
+        return request.user.has_perm("posts.view_post")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("posts.view_post")
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("posts.add_post")
+
+    def has_change_permission(self, request, obj=None):
+        return False  # on the post's edit page
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        kind = request.GET.get("kind", Post.Kind.PAGE)
+        return HttpResponseRedirect(reverse("admin:posts_post_add") + "?" + urlencode({"kind": kind}))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return HttpResponseRedirect(reverse("admin:posts_post_change", args=[object_id]))
+
+    def changelist_view(self, request, extra_context=None):
+        introduction = Post.objects.existing().filter(kind=Post.Kind.HOME_INTRODUCTION).first()
+        if introduction:
+            introduction_url = reverse("admin:posts_post_change", args=[introduction.pk])
+        else:
+            introduction_url = reverse("admin:posts_sitepage_add") + "?kind=" + Post.Kind.HOME_INTRODUCTION
+        context = {
+            "title": "Site pages: About, Contact, the home page's introduction",
+            "introduction_url": introduction_url if self.has_add_permission(request) else "",
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, context)
+
+    @admin.display(description="Page", ordering="title")
+    def page_title(self, page):
+        return format_html('<a href="{}">{}</a>', reverse("admin:posts_post_change", args=[page.pk]), page.title)
+
+    @admin.display(description="Address", ordering="path")
+    def address(self, page):
+        if page.kind == Post.Kind.HOME_INTRODUCTION:
+            return "the home page's top"
+        return format_html('<a href="{}">{}</a>', page.path, page.path) if page.is_published else page.path
 
 
 @admin.register(PostInReview)

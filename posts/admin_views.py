@@ -138,7 +138,7 @@ def post_titles(request):
     words = request.GET.get("q", "").split()[:TITLE_WORDS]
     if not words:
         return JsonResponse({"posts": []})
-    posts = Post.objects.readable_by(request.user)
+    posts = Post.objects.readable_by(request.user).posts()
     for word in words:
         posts = posts.filter(title__icontains=word)
     found = posts.order_by("-date", "-pk").values("title", "slug", "status")[:TITLES_FOUND]
@@ -315,7 +315,7 @@ def alias_not_found(request, not_found_id: int):
         messages.info(request, "That address was dealt with already.")
         return _back_to(request, "admin:posts_notfound_changelist")
     chosen = _int(request.POST.get("post"))
-    linkable = Post.objects.published() | Post.objects.visible_to(request.user)
+    linkable = Post.objects.live() | Post.objects.visible_to(request.user)
     post = linkable.filter(pk=chosen).first() if chosen and 0 < chosen < 2**63 else None
     if post is None:
         messages.error(request, "That post does not exist, or is not yours to link.")
@@ -366,4 +366,4 @@ def view_on_site(request, content_type_id, object_id):
 
 def _visible_post(user, object_id: str) -> bool:
     posts = Post.objects.filter(pk=object_id) if object_id.isdigit() else Post.objects.none()
-    return posts.published().exists() or posts.visible_to(user).exists()
+    return posts.live().exists() or posts.visible_to(user).exists()

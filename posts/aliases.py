@@ -45,14 +45,16 @@ def split_url(url: str) -> tuple[str, str]:
     return parts.path or "/", parts.query
 
 
-def hidden_address(path: str) -> str:
+def hidden_address(path: str, *, pages: bool = True) -> str:
     """The site's own address an alias at `path` (in normal form) would hide, "" if none.
 
     An alias answers where the site has no page (the 404 handler asks for it), so it would hide
     any path the site answers itself: its routes, with or without the slash CommonMiddleware adds,
     and its static and media files. Not the old link form of a post, `/posts/<slug>`: those views
     answer from the aliases when no post holds the slug (old slugs are kept as aliases).
+    With `pages`, a site page's address too: a page answers before the aliases (site_pages.py).
     """
+    from .site_pages import holder_of
     from .views import post_detail, post_without_slash
 
     for prefix in (settings.STATIC_URL, settings.MEDIA_URL):
@@ -66,4 +68,5 @@ def hidden_address(path: str) -> str:
         if match.func in (post_detail, post_without_slash):
             return ""
         return f"the site's own page {candidate} ({match.view_name})"
-    return ""
+    page = holder_of(path) if pages else None
+    return f"the site page “{page.title}” at {page.path}" if page else ""

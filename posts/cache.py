@@ -116,9 +116,11 @@ def _answer(request, entry: tuple) -> HttpResponse:
 
 
 def _keeps(request, response) -> bool:
+    """A page of a view marked `cached_page`, or a response so marked: a site page's, which the
+    404 handler answers with (views.site_page_response), and no route names."""
     view = request.resolver_match.func if request.resolver_match else None
     return (
-        getattr(view, "cached_page", False)
+        (getattr(view, "cached_page", False) or getattr(response, "cached_page", False))
         and response.status_code in (200, 410)
         and not response.streaming
         and not response.cookies

@@ -1,6 +1,9 @@
 """What every page's template is given."""
 
+from django.utils.functional import SimpleLazyObject
+
 from .paths import path_of
+from .site_pages import page_links
 
 SITE_LINKS = {
     "home": "posts:home",
@@ -17,5 +20,9 @@ SITE_LINKS = {
 
 
 def site_links(request) -> dict:
-    """`site`: the addresses in every page's header and footer."""
-    return {"site": {name: path_of(view) for name, view in SITE_LINKS.items()}}
+    """`site`: the addresses in every page's header and footer; `site_pages`: the published site
+    pages the footer links, looked up only by a template showing them (not the admin's)."""
+    return {
+        "site": {name: path_of(view) for name, view in SITE_LINKS.items()},
+        "site_pages": SimpleLazyObject(page_links),
+    }

@@ -63,7 +63,17 @@ def _recently_published(user) -> list[dict]:
     actions = (
         PostAction.objects.filter(action__in=PUBLISHING, post__status=Post.Status.PUBLISHED)
         .select_related("post", "user")
-        .only("created", "action", "user__username", "post__title", "post__slug", "post__author", "post__status")
+        .only(
+            "created",
+            "action",
+            "user__username",
+            "post__title",
+            "post__slug",
+            "post__author",
+            "post__status",
+            "post__kind",
+            "post__path",
+        )
         .order_by("-created", "-pk")
     )
     shown, seen = [], set()

@@ -5,7 +5,7 @@ import re
 from django import forms
 from taggit.models import Tag
 
-from . import limits, workflow
+from . import limits, site_pages, workflow
 from .models import Category, Post
 
 WIDGET_PART = re.compile(r"_\d+$")  # a split widget's parts are sent as date_0, date_1
@@ -109,6 +109,43 @@ class PostForm(forms.ModelForm):
             tuple(data["tags"]),
             data["written_summary"],
         )
+
+
+class SitePageForm(PostForm):
+    """A site page's edit form (site_pages.py): a post's, with the page's address where a post has
+    its slug, categories and tags. The slug, which names the page's revisions, is made once.
+    `kind`: set by the admin for a new page."""
+
+    kind = Post.Kind.PAGE
+
+    class Meta(PostForm.Meta):
+        fields = ["title", "body", "written_summary", "author", "path"]
+        labels = {"path": "Address"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "path" in self.fields:
+            self.fields["path"].required = True
+
+    def clean_path(self):
+        path = site_pages.normal_path(self.cleaned_data["path"])
+        problem = site_pages.path_problem(path, self.instance if self.instance.pk else None)
+        if problem:
+            raise forms.ValidationError(problem, code="path")
+        return path
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk and self.kind == Post.Kind.HOME_INTRODUCTION:
+            problem = site_pages.page_problem(self.kind, "")
+            if problem:
+                raise forms.ValidationError(problem, code="introduction")
+        return cleaned
+
+    def content(self) -> workflow.Content:
+        data = self.cleaned_data
+        slug = self.instance.slug or site_pages.new_slug(data["title"])
+        return workflow.Content(data["title"], slug, data["body"], summary=data["written_summary"])
 
 
 def _within(value, problem_of):

@@ -12,6 +12,7 @@ from django.urls import Resolver404, resolve
 from django.utils.text import Truncator
 from taggit.models import Tag
 
+from . import site_pages
 from .aliases import normalize_path, split_url
 from .cache import PAGE_TTL, content_version
 from .models import Alias, Category, CategoryAlias, Post, PostLink
@@ -31,6 +32,7 @@ def resolvable(targets: Iterable[str]) -> set[str]:
     good: set[str] = set()
     by_route: dict[str, dict[str, str]] = {"detail": {}, "category": {}, "tag": {}}
     legacy: dict[str, str] = {}
+    pages: dict[str, str] = {}  # targets that may be site pages, and their addresses
     for target in targets:
         path, query = split_url(target)
         if path.startswith(STATIC_PREFIXES):
@@ -39,6 +41,9 @@ def resolvable(targets: Iterable[str]) -> set[str]:
         try:
             match = resolve(path)
         except Resolver404:
+            page_path = site_pages.page_path_of(path)
+            if page_path is not None:
+                pages[target] = page_path
             legacy[target] = normalize_path(path, query)
             continue
         route = FEEDS.get(match.url_name, match.url_name)
@@ -62,6 +67,8 @@ def resolvable(targets: Iterable[str]) -> set[str]:
                 legacy[target] = normalize_path(split_url(target)[0])
     found = _existing(Alias.objects.filter(post__status=Post.Status.PUBLISHED), "path", set(legacy.values()))
     good.update(target for target, path in legacy.items() if path in found)
+    found = _existing(Post.objects.live().site_pages(), "path", set(pages.values()))
+    good.update(target for target, path in pages.items() if path in found)
     return good
 
 
@@ -88,13 +95,13 @@ def links_in(body_html: str) -> dict[str, str]:
 
 
 def store_links(post_ids: Iterable[int]) -> None:
-    """Store the links of these posts as readers see them: those of the published ones, none of
-    the others."""
+    """Store the links of these posts as readers see them: those of the published ones (site pages
+    too), none of the others."""
     post_ids = sorted(set(post_ids))
     for start in range(0, len(post_ids), CHUNK):
         chunk = post_ids[start : start + CHUNK]
         PostLink.objects.filter(post_id__in=chunk).delete()
-        published = Post.objects.published().filter(pk__in=chunk).values_list("pk", "body_html")
+        published = Post.objects.live().filter(pk__in=chunk).values_list("pk", "body_html")
         PostLink.objects.bulk_create(
             PostLink(post_id=pk, target=target, text=text)
             for pk, body_html in published

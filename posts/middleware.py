@@ -2,7 +2,7 @@ from urllib.parse import unquote
 
 from django.http import HttpResponseBadRequest
 
-from .views import legacy_response
+from .views import legacy_response, site_page_response
 
 NUL_REFUSED = "Bad request: the address holds a NUL character (%00), which no address of this site has."
 
@@ -21,7 +21,8 @@ class NulCharacterMiddleware:
 
 
 class LegacyRedirectMiddleware:
-    """Answers a 404 for an old wiki URL with a 301 to its post (or 410 if it was deleted).
+    """Answers a 404 for an old wiki URL with a 301 to its post (or 410 if it was deleted), or
+    with the site page at its address (site_pages.py).
 
     The 404 handler (views.page_not_found) has done it already, unless DEBUG's 404 page
     replaced the handler.
@@ -34,4 +35,4 @@ class LegacyRedirectMiddleware:
         response = self.get_response(request)
         if response.status_code != 404 or getattr(response, "legacy_checked", False):
             return response
-        return legacy_response(request) or response
+        return legacy_response(request) or site_page_response(request) or response

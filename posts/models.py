@@ -23,7 +23,20 @@ from .rendering.cdn import find_attachment_urls
 
 class PostQuerySet(models.QuerySet):
     def published(self):
+        """The published posts: what every list, feed, search and archive shows. Not the site
+        pages (site_pages.py), which are published too but listed nowhere."""
+        return self.live().posts()
+
+    def live(self):
+        """What readers reach: the published posts and site pages."""
         return self.filter(status=Post.Status.PUBLISHED)
+
+    def posts(self):
+        return self.filter(kind=Post.Kind.POST)
+
+    def site_pages(self):
+        """The site pages (About, Contact...) and the home page's introduction, in any state."""
+        return self.exclude(kind=Post.Kind.POST)
 
     def visible_to(self, user):
         """The posts a staff member works with: all of them for those who edit others' posts or
@@ -34,10 +47,10 @@ class PostQuerySet(models.QuerySet):
 
     def readable_by(self, user):
         """The posts `user` may read on the public site: the published ones, and the others but
-        deleted ones to those who may edit them (DESIGN.md)."""
+        deleted ones to those who may edit them (DESIGN.md); site pages as posts."""
         if not user.is_authenticated:
-            return self.published()
-        return self.published() | self.visible_to(user).existing()
+            return self.live()
+        return self.live() | self.visible_to(user).existing()
 
     def in_review(self):
         """Posts whose latest revision waits for a moderator: new posts and changes to live ones."""
@@ -177,6 +190,11 @@ class Post(models.Model):
         UNPUBLISHED = "unpublished", "Unpublished"
         DELETED = "deleted", "Deleted"
 
+    class Kind(models.TextChoices):
+        POST = "post", "Post"
+        PAGE = "page", "Site page"
+        HOME_INTRODUCTION = "home_intro", "Home page introduction"
+
     title = models.CharField(max_length=500)
     slug = models.SlugField(max_length=255, unique=True, allow_unicode=True)
     body = models.TextField(blank=True, help_text="Markdown")
@@ -225,6 +243,15 @@ class Post(models.Model):
     import_checksum = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # A post, or a site page (site_pages.py): set when it is made, never changed.
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.POST, editable=False)
+    path = models.CharField(
+        "address",
+        max_length=200,
+        blank=True,
+        help_text="Where readers find the page, such as /about/ or /about/team/: lower-case letters, digits"
+        " and hyphens between slashes.",
+    )
 
     objects = PostQuerySet.as_manager()
 
@@ -235,6 +262,14 @@ class Post(models.Model):
             models.Index(fields=["status", "-date", "-id"]),
             # With `status`'s, finds the posts in a state (in_state) without reading every post.
             models.Index(fields=["pending_status"], name="posts_post_pending_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["path"],
+                condition=~models.Q(path=""),
+                name="posts_post_path_unique",
+                violation_error_message="Another site page has this address.",
+            ),
         ]
         permissions = [
             ("change_others_post", "Can edit posts of other authors"),
@@ -247,7 +282,18 @@ class Post(models.Model):
         return self.title
 
     def get_absolute_url(self):
+        # A post's when its kind was not loaded: lists load posts with only() the fields they show,
+        # and would read each post's kind in a query of its own. What may hold pages loads it.
+        kind = self.__dict__.get("kind", self.Kind.POST)
+        if kind == self.Kind.PAGE:
+            return self.path
+        if kind == self.Kind.HOME_INTRODUCTION:
+            return path_of("posts:home")
         return path_of("posts:detail", self.slug)
+
+    @property
+    def is_site_page(self) -> bool:
+        return self.kind != self.Kind.POST
 
     def set_rendered(self, rendered: Rendered) -> None:
         """Take the body's HTML and text from its rendering, and its summary unless one is written."""
@@ -291,6 +337,15 @@ class PostInReview(Post):
         proxy = True
         verbose_name = "post in review"
         verbose_name_plural = "review queue"
+
+
+class SitePage(Post):
+    """The site pages in the admin: About, Contact, the home page's introduction (site_pages.py)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "site page"
+        verbose_name_plural = "site pages"
 
 
 class Revision(models.Model):
@@ -420,6 +475,7 @@ class Alias(models.Model):
         LEGACY_TITLE = "legacy_title", "Legacy title"
         PAGE_ID = "page_id", "Legacy page id"
         OLD_SLUG = "old_slug", "Old slug"
+        OLD_ADDRESS = "old_address", "Old address of a site page"
         MANUAL = "manual", "Manual"
 
     path = models.CharField(max_length=1000, unique=True)

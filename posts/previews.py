@@ -56,6 +56,8 @@ def post_as_revision(revision: Revision) -> Post:
     post = revision.post
     shown = Post(
         pk=post.pk,
+        kind=post.kind,
+        path=post.path,
         title=revision.title,
         slug=revision.slug,
         written_summary=revision.summary,

@@ -1,4 +1,4 @@
-"""The sitemap: list pages, every published post, the category and tag pages.
+"""The sitemap: list pages, every published post and site page, the category and tag pages.
 
 Served as an index (`/sitemap.xml`) of section pages (`/sitemap-<section>.xml?p=N`), at most
 `limit` URLs each. Every item carries its lastmod as the `modified` annotation, so a section page
@@ -40,6 +40,19 @@ class PostSitemap(AnnotatedSitemap):
             Post.objects.published()
             .annotate(modified=Coalesce("live_revision__created", "lastmod", "date"))
             .only("slug")
+            .order_by("pk")
+        )
+
+
+class SitePageSitemap(AnnotatedSitemap):
+    """Every published site page at an address (site_pages.py); lastmod as a post's."""
+
+    def items(self):
+        return (
+            Post.objects.live()
+            .filter(kind=Post.Kind.PAGE)
+            .annotate(modified=Coalesce("live_revision__created", "lastmod", "date"))
+            .only("kind", "path")
             .order_by("pk")
         )
 
@@ -103,6 +116,7 @@ class PageSitemap(Sitemap):
 SITEMAPS = {
     "pages": PageSitemap,
     "posts": PostSitemap,
+    "site-pages": SitePageSitemap,
     "categories": CategorySitemap,
     "tags": TagSitemap,
 }

@@ -6,6 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
@@ -18,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.generic import ListView, TemplateView
 from taggit.models import Tag
 
-from . import not_found, previews
+from . import not_found, previews, site_pages
 from .article import live_article
 from .cache import cached_page
 from .models import Alias, Category, Post, Revision
@@ -33,22 +34,26 @@ JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0
 # What a post page shows of the post itself; its stored article (article.py) holds the rest.
 PAGE_FIELDS = ["title", "slug", "summary", "body_html", "date", "lastmod", "status", "updated", "article"]
 # The published posts just before and after a post by date, those of the same date by id: each a
-# date range the (status, date, id) index walks, minus the post's own side of its date. Written
-# out, in one query: the same reads through the ORM (two queries, commit caf4f20) took an uncached
-# post page 43 % more CPU time (bench/reads.py --also caf4f20, 15,000 posts: 4.48 against 3.13 ms).
+# date range the (status, date, id) index walks, minus the post's own side of its date (site pages
+# are nobody's neighbours). Written out, in one query: the same reads through the ORM (two queries,
+# commit caf4f20) took an uncached post page 43 % more CPU time (bench/reads.py --also caf4f20,
+# 15,000 posts: 4.48 against 3.13 ms).
 NEIGHBOURS_SQL = """
     SELECT * FROM (
         SELECT 'older', title, slug FROM posts_post
-        WHERE status = %s AND date <= %s AND NOT (date = %s AND id >= %s) ORDER BY date DESC, id DESC LIMIT 1
+        WHERE status = %s AND kind = 'post' AND date <= %s AND NOT (date = %s AND id >= %s)
+        ORDER BY date DESC, id DESC LIMIT 1
     ) AS older
     UNION ALL
     SELECT * FROM (
         SELECT 'newer', title, slug FROM posts_post
-        WHERE status = %s AND date >= %s AND NOT (date = %s AND id <= %s) ORDER BY date, id LIMIT 1
+        WHERE status = %s AND kind = 'post' AND date >= %s AND NOT (date = %s AND id <= %s)
+        ORDER BY date, id LIMIT 1
     ) AS newer
 """
 FILE_EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,5})$")  # "/Dr. Holick" names a page, not a file
 PAGE_EXTENSIONS = {"html", "htm"}
+SITE_PAGE_FIELDS = ["title", "kind", "path", "summary", "body_html", "status", "updated"]
 
 
 def legacy_response(request):
@@ -60,7 +65,7 @@ def legacy_response(request):
     alias = (
         Alias.objects.matching(request.path, request.META.get("QUERY_STRING", ""), decoded=True)
         .select_related("post")
-        .only("post__slug", "post__status")
+        .only("post__slug", "post__status", "post__kind", "post__path")
         .first()
     )
     if alias is None:
@@ -89,7 +94,8 @@ def post_detail(request, slug):
     post = Post.objects.published().only(*PAGE_FIELDS).filter(slug=slug).first()
     if post is None:
         deleted = Post.objects.filter(status=Post.Status.DELETED)  # in the same query: they answer 410
-        post = (Post.objects.readable_by(request.user) | deleted).only(*PAGE_FIELDS).filter(slug=slug).first()
+        readable = (Post.objects.readable_by(request.user) | deleted).posts()
+        post = readable.only(*PAGE_FIELDS).filter(slug=slug).first()
         if post is None:
             raise Http404("No post here.")
         if post.status == Post.Status.DELETED:
@@ -105,7 +111,11 @@ def preview(request, token):
         revision, until = previews.revision_of(token)
     except previews.InvalidPreviewLink as error:
         return render(request, "posts/preview_invalid.html", {"reason": str(error)}, status=404)
-    response = _post_page(request, previews.post_as_revision(revision), preview=revision, until=until)
+    shown = previews.post_as_revision(revision)
+    if shown.is_site_page:
+        response = _site_page(request, shown, preview=revision, until=until)
+    else:
+        response = _post_page(request, shown, preview=revision, until=until)
     response["Cache-Control"] = "private, no-store"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -134,7 +144,7 @@ def _post_page(request, post: Post, preview: Revision | None = None, until: date
 
 def post_without_slash(request, slug):
     """`/posts/<slug>` (the legacy link form) goes to the canonical URL in one hop."""
-    post = Post.objects.filter(slug=slug).values("pk", "status").first()
+    post = Post.objects.posts().filter(slug=slug).values("pk", "status").first()
     if post and post["status"] == Post.Status.DELETED:
         return gone(request)
     if post and (post["status"] == Post.Status.PUBLISHED or may_see(request, post["pk"])):
@@ -168,10 +178,54 @@ def gone(request, exception=None):
     return render(request, "410.html", status=410)
 
 
+def site_page_response(request):
+    """The site page at the request's address (site_pages.py): its page, a 301 to the page's own
+    spelling of the address ("/About" to "/about/"), 410 once deleted; None if no page is there
+    for this user. A published page is found without asking who the visitor is, as a post.
+
+    The 404 handler and the middleware ask it after the aliases: for an anonymous visitor, only
+    at an address readers may find a page at (site_pages.readers_may_find, from the cache), so an
+    old URL's redirect and a 404 cost no query more. Its pages are kept by the page cache as a
+    cached view's (`cached_page` on the response: no route names the view)."""
+    path = site_pages.page_path_of(request.path)
+    signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES  # who may see drafts
+    if path is None or not (signed_in or site_pages.readers_may_find(path)):
+        return None
+    page = Post.objects.live().site_pages().only(*SITE_PAGE_FIELDS).filter(path=path).first()
+    if page is None:
+        user = getattr(request, "user", None) or AnonymousUser()
+        deleted = Post.objects.filter(status=Post.Status.DELETED)
+        readable = (Post.objects.readable_by(user) | deleted).site_pages()
+        page = readable.only(*SITE_PAGE_FIELDS).filter(path=path).first()
+        if page is None:
+            return None
+    if page.status == Post.Status.DELETED:
+        response = gone(request)
+    elif request.path != page.path:
+        return HttpResponsePermanentRedirect(page.path)
+    else:
+        response = _site_page(request, page)
+        response["Last-Modified"] = http_date(page.updated.timestamp())
+    response.cached_page = True
+    return response
+
+
+def _site_page(request, page: Post, preview: Revision | None = None, until: datetime | None = None):
+    context = {
+        "page": page,
+        "preview": preview,
+        "preview_until": until,
+        "canonical_url": request.build_absolute_uri(page.get_absolute_url()),
+    }
+    return render(request, "posts/site_page.html", context)
+
+
 def page_not_found(request, exception=None):
-    """The 404 page (handler404): an old wiki URL still redirects; any other address of a page
-    gets the published posts whose titles are closest to its words, found through the search index."""
-    response = legacy_response(request)
+    """The 404 page (handler404): an old wiki URL still redirects, a site page is served (no alias
+    is at a page's address: the order is for the old URLs, which need no more than their query);
+    any other address of a page gets the published posts whose titles are closest to its words,
+    found through the search index."""
+    response = legacy_response(request) or site_page_response(request)
     if response is None:
         suggestions = similar_posts(request.path) if _names_a_page(request) else []
         response = render(request, "404.html", {"suggestions": suggestions}, status=404)
@@ -306,8 +360,10 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         published = Post.objects.published().order_by("-date", "-pk")
+        introduction = site_pages.home_introduction()
         featured = Category.objects.shown().filter(slug=FEATURED_CATEGORY).first()
         return super().get_context_data(**kwargs) | {
+            "introduction": introduction,
             "newest": _listed(published)[:PAGE_SIZE],
             "featured": featured,
             "featured_posts": published.filter(categories=featured).only("title", "slug", "date")[:5]

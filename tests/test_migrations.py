@@ -55,3 +55,26 @@ def test_migration_0017_reversed_and_run_again_leaves_search_following_the_posts
         ["before"],
         [],
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0022_keeps_search_following_the_posts_and_makes_every_post_a_post():
+    """0022 remakes the posts' table on SQLite, which drops the search triggers: made again."""
+    from django.core.management import call_command
+
+    from posts.search import search
+
+    from .factories import change_post
+
+    before = make_post("before", body="Quokkas were counted.")
+    call_command("migrate", "posts", "0021", verbosity=0)
+    call_command("migrate", "posts", verbosity=0)
+    make_post("after", body="Wombats were counted.")
+    change_post(before, body="Numbats were counted.")
+
+    assert [[post.slug for post in search(word)] for word in ("wombats", "numbats", "quokkas")] == [
+        ["after"],
+        ["before"],
+        [],
+    ]
+    assert set(Post.objects.values_list("kind", "path")) == {(Post.Kind.POST, "")}

@@ -518,8 +518,9 @@ def test_a_tag_can_be_given_by_its_name(client, corpus):
 )
 def test_a_search_page_costs_the_same_few_queries_whatever_it_shows(client, corpus, params, django_assert_num_queries):
     """Categories for the form, the tag filter, the count, the categories the query names, the
-    page, its categories, its snippets."""
-    with django_assert_num_queries(6 + ("tag" in params)):
+    page, its categories, its snippets; the footer's site pages, read once for the content version
+    (site_pages.py)."""
+    with django_assert_num_queries(6 + ("tag" in params) + 1):
         assert client.get("/search/", params).status_code == 200
 
 
@@ -530,7 +531,7 @@ def test_a_search_page_with_few_or_no_results_or_no_query_costs_few_queries(
     """Few results add the close titles, the words known (once per content version) and the
     corrections tried (CORRECTION_TRIES at most)."""
     for query in ["restless legs", "restles legs", "zzyzx"]:
-        client.get("/search/", {"q": query})  # the words known, read once
+        client.get("/search/", {"q": query})  # the words known and the footer's site pages, read once
         with django_assert_max_num_queries(6 + 1 + CORRECTION_TRIES):
             client.get("/search/", {"q": query})
     with django_assert_max_num_queries(1):

@@ -17,7 +17,7 @@ from .factories import make_post
 pytestmark = pytest.mark.django_db
 
 NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-SECTIONS = ["pages", "posts", "categories", "tags"]
+SECTIONS = ["pages", "posts", "site-pages", "categories", "tags"]
 
 
 @pytest.fixture
@@ -172,8 +172,9 @@ def test_a_sitemap_page_makes_as_many_queries_for_50_posts_as_for_5(client, db, 
         assert response.status_code == 200
         counts.append(len(queries))
     # The index: a lastmod aggregate and a count a section (the pages section counts a list).
-    # A section page: a count and the page (the pages section: its lastmod aggregate only).
-    expected = {"/sitemap.xml": 7, "/sitemap-pages.xml": 1}.get(url, 2)
+    # A section page: a count and the page (the pages section: its lastmod aggregate only; the site
+    # pages', none here: its count only).
+    expected = {"/sitemap.xml": 9, "/sitemap-pages.xml": 1, "/sitemap-site-pages.xml": 1}.get(url, 2)
     assert counts == [expected, expected]
 
 

@@ -300,6 +300,7 @@ def test_a_page_runs_the_same_few_queries_whatever_the_number_of_posts(client, u
         return len(captured)
 
     make_posts(45)
+    client.get(url)  # the footer's site pages, read once for the content version (site_pages.py)
     few = queries()
     make_posts(90, start=45)
     many = queries()
@@ -312,7 +313,9 @@ def test_a_post_page_reads_the_post_its_related_posts_and_its_neighbours(client,
     settings.VDWIKI_CACHE_PAGES = False
     make_posts(3)
     related.refresh_tag_digests()  # made when the posts' transaction commits, which a test's does not
-    with django_assert_num_queries(3):  # the post, its tags' digests, both neighbours at once
+    # The post, its tags' digests, both neighbours at once; the footer's site pages, read once for
+    # the content version (site_pages.py).
+    with django_assert_num_queries(3 + 1):
         html = page(client, "/posts/post-1/")
     assert html.select_one("a[rel=prev]")["href"] == "/posts/post-0/"
     assert html.select_one("a[rel=next]")["href"] == "/posts/post-2/"
@@ -336,8 +339,9 @@ def test_the_404_page_of_an_address_without_words_suggests_nothing_and_searches_
         response = client.get("/posts/--/")
     assert response.status_code == 404
     assert not BeautifulSoup(response.content, "html.parser").select(".suggestions")
-    # The post lookups (published, then readable or deleted), the alias, the address counted; no search.
-    assert len(captured) <= 3 + 2
+    # The post lookups (published, then readable or deleted), the alias, the address counted, the
+    # footer's site pages (once for the content version); no search.
+    assert len(captured) <= 3 + 2 + 1
 
 
 def test_posts_of_the_same_date_are_neighbours_in_the_order_they_were_added(client):
@@ -406,20 +410,22 @@ def test_script_in_an_imported_post_never_reaches_the_page(client, tmp_path):
 def test_an_unknown_post_url_costs_two_post_queries_one_alias_query_and_one_search(
     client, seed, django_assert_num_queries
 ):
-    with django_assert_num_queries(4 + 2):  # and the address counted, new (not_found.py)
+    # And the address counted, new (not_found.py), the site pages (once for the content version).
+    with django_assert_num_queries(4 + 2 + 1):
         assert client.get("/posts/no-such-post/").status_code == 404
 
 
 @pytest.mark.parametrize("url", ["/wp-login.php", "/favicon.png", "/.env", "/images/vitamin-d.png"])
 def test_a_missing_file_gets_a_404_without_a_search(client, seed, url, django_assert_num_queries):
-    with django_assert_num_queries(1 + 2):  # the legacy lookup; the address counted, new
+    # The legacy lookup; the address counted, new; the footer's site pages, once for the content version.
+    with django_assert_num_queries(1 + 2 + 1):
         response = client.get(url)
     assert response.status_code == 404
     assert seed.get_absolute_url() not in response.content.decode()
 
 
 def test_a_path_missing_its_slash_is_redirected_without_a_search(client, seed, django_assert_num_queries):
-    with django_assert_num_queries(1):  # the legacy lookup
+    with django_assert_num_queries(1 + 1):  # the legacy lookup; the site pages, once for the content version
         response = client.get("/tags/miscarriage")  # words a search would look for
     assert response.status_code == 301 and response["Location"] == "/tags/miscarriage/"
 

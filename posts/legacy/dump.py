@@ -500,7 +500,7 @@ def _aliases(value: Any, tiki_page_id: int | None, body: str) -> tuple[LegacyAli
     aliases: dict[str, LegacyAlias] = {}
     for alias in candidates:
         path = normalize_path(alias.path)
-        hidden = hidden_address(path)
+        hidden = hidden_address(path, pages=False)  # the site pages' addresses: the loader's (claims.py)
         if hidden:
             raise _FieldError("aliases", f"{alias.path!r} would hide {hidden}")
         aliases.setdefault(path, alias)

@@ -8,7 +8,10 @@ as the post has them now (a category renamed since keeps its new name), in the o
 linked. Those are the fields an import writes, so the round trip is exact. Waiting changes, the
 written summary and the author have no place in the dump's format and are left out. A post
 readers do not see (draft, in review, scheduled, unpublished) is written with `"draft": true` and
-comes back as a draft; deleted posts are not written.
+comes back as a draft; deleted posts are not written. Site pages (About, Contact, the home page's
+introduction: site_pages.py) are not written either, and counted in the report: the dump is the
+legacy wiki's posts, and its format has no place for a page's kind and address, so an import would
+bring a page back as a post, listed everywhere at /posts/<slug>/.
 
 Aliases are written as they are stored, in the normal form of posts/aliases.py (lower case: the
 dump's own spelling is not kept), spaces as "+", "%" and "?" escaped. Their kind is not written:
@@ -47,6 +50,7 @@ class ExportReport:
     written: int = 0
     deleted_left_out: int = 0
     drafts_left_out: int = 0
+    site_pages_left_out: int = 0
     others_in_directory: int = 0
 
 
@@ -62,16 +66,17 @@ def export_dump(
     _check_directory(directory, force)
     directory.mkdir(parents=True, exist_ok=True)
     report = ExportReport()
-    posts = Post.objects.existing() if include_drafts else Post.objects.published()
+    posts = Post.objects.existing().posts() if include_drafts else Post.objects.published()
     written = set()
     for post, categories, tags, aliases in _posts(posts, chunk_size):
         name = f"{post.slug}.md"
         _write_atomically(directory / name, dump_file(post, categories, tags, aliases))
         written.add(name)
         report.written += 1
-    report.deleted_left_out = Post.objects.filter(status=Post.Status.DELETED).count()
+    report.deleted_left_out = Post.objects.posts().filter(status=Post.Status.DELETED).count()
+    report.site_pages_left_out = Post.objects.existing().site_pages().count()
     if not include_drafts:
-        report.drafts_left_out = Post.objects.existing().exclude(status=Post.Status.PUBLISHED).count()
+        report.drafts_left_out = Post.objects.existing().posts().exclude(status=Post.Status.PUBLISHED).count()
     report.others_in_directory = sum(
         1 for path in directory.iterdir() if path.name.lower().endswith(".md") and path.name not in written
     )

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from .. import diff, limits
+from .. import diff, limits, site_pages
 from ..aliases import normalize_path
 from ..changes import refresh
 from ..models import Alias, Attachment, Category, Post, Revision, render_body
@@ -71,8 +71,11 @@ def create(*, by, content: Content, message: str = "", post: Post | None = None)
     if post.author_id is None or not by.has_perm("posts.change_others_post"):
         post.author = by
     post.status = Status.DRAFT
-    check_content(content)
+    check_content(content, post)
     with transaction.atomic():
+        problem = site_pages.page_problem(post.kind, post.path)
+        if problem:
+            raise ValidationError(problem)
         check_slug(content.slug, None)
         rendered = render_body(content.body)
         apply_content(post, content, rendered)
@@ -105,7 +108,7 @@ def edit(
             raise PermissionDenied("You may not edit this post.")
         if post.status == Status.DELETED:
             raise InvalidTransition(f"“{post}” is deleted: undelete it before editing.")
-        check_content(content)
+        check_content(content, post)
         based_on_id = based_on.pk if isinstance(based_on, Revision) else based_on
         latest = post.latest_revision
         if latest is not None and based_on_id != latest.pk:
@@ -210,9 +213,12 @@ def apply_content(post: Post, content: Content, rendered: Rendered, *, categorie
     post.attachments.add(*shown)
 
 
-def check_content(content: Content) -> None:
-    """Refuse content over the limits (limits.py) or with a summary longer than a post holds."""
+def check_content(content: Content, post: Post) -> None:
+    """Refuse content over the limits (limits.py), with a summary longer than a post holds, or
+    filed under categories or tags on a site page (no list shows it: site_pages.py)."""
     limits.check(content.body, content.tags)
+    if post.is_site_page and (content.categories or content.tags):
+        raise ValidationError("A site page has no categories or tags: no list shows it.")
     length = Post._meta.get_field("written_summary").max_length
     if len(content.summary) > length:
         raise ValidationError(

@@ -7,32 +7,40 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .. import site_pages
+from ..aliases import normalize_path
 from ..changes import refresh
 from ..models import Alias, Attachment, NotFound, Post
 from . import audit
 from .moves import tag_ids_of
-from .states import REACHED, Action, describe_state, locked
+from .states import REACHED, Action, describe_state, locked, may_edit
 
-DETAILS = ("author", "date", "lastmod", "tiki_page_id")
+DETAILS = ("author", "date", "lastmod", "tiki_page_id", "path")
 
 
 def may_set_details(user, post: Post | None) -> set[str]:
     """The post's own fields (no revision holds them) the user may set: its dates and legacy id
     order the home page and feeds, so those who publish; its author, those who edit others' posts,
-    and once readers see it (feeds, the page's data), those who publish."""
+    and once readers see it (feeds, the page's data), those who publish. A site page's address,
+    those who may edit the page until readers reach it, then those who publish (site_pages.py)."""
     publishes = user.has_perm("posts.publish_post")
+    unreached = post is None or post.status not in REACHED
     allowed = {"date", "lastmod", "tiki_page_id"} if publishes else set()
-    if user.has_perm("posts.change_others_post") and (publishes or post is None or post.status not in REACHED):
+    if user.has_perm("posts.change_others_post") and (publishes or unreached):
         allowed.add("author")
+    editor = post is None or may_edit(user, post)
+    if (post is None or post.kind == Post.Kind.PAGE) and (publishes or (unreached and editor)):
+        allowed.add("path")
     return allowed
 
 
 def change_details(post: Post, *, by, values: dict) -> Post:
-    """Set the post's own fields in `values` (names from DETAILS), logged with what changed."""
+    """Set the post's own fields in `values` (names from DETAILS), logged with what changed. A
+    site page readers reached leaves its old address behind as an alias."""
     with transaction.atomic():
         post = locked(post)
         changed = {name: value for name, value in values.items() if getattr(post, name) != value}
@@ -41,6 +49,8 @@ def change_details(post: Post, *, by, values: dict) -> Post:
             raise PermissionDenied(f"You may not set a post's {', '.join(sorted(refused))}.")
         if not changed:
             return post
+        if "path" in changed:
+            _move_page(post, changed["path"])
         lines = [
             f"{Post._meta.get_field(name).verbose_name}: {_shown(getattr(post, name))} → {_shown(value)}"
             for name, value in changed.items()
@@ -51,6 +61,19 @@ def change_details(post: Post, *, by, values: dict) -> Post:
         audit.log(post, by, Action.EDIT, audit.logged_state(post), post.latest_revision, "Changed " + "; ".join(lines))
         refresh([post.pk], seen=post.status in REACHED, tag_ids=tag_ids_of(post) if post.is_published else ())
     return post
+
+
+def _move_page(page: Post, path: str) -> None:
+    """Check the page's new address; keep its old one as an alias once readers reached it."""
+    problem = site_pages.page_problem(page.kind, path, page)
+    if problem:
+        raise ValidationError({"path": problem})
+    if page.live_revision_id is not None and page.path:
+        Alias.objects.get_or_create(
+            path=normalize_path(page.path), defaults={"post": page, "kind": Alias.Kind.OLD_ADDRESS}
+        )
+    # Back at an old address: its alias would answer there first, with a redirect to itself.
+    Alias.objects.filter(post=page, path=normalize_path(path)).delete()
 
 
 def _shown(value) -> str:

@@ -37,6 +37,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {report.drafts_left_out} post(s) readers do not see left out (--include-drafts writes them)"
             )
+        if report.site_pages_left_out:
+            self.stdout.write(
+                f"  {report.site_pages_left_out} site page(s) left out: the dump's format holds posts only"
+            )
         if report.others_in_directory:
             self.stdout.write(
                 self.style.WARNING(
