@@ -3,11 +3,13 @@ reviewed as posts through the admin, served at the address their editor chose, l
 posts are listed."""
 
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 
 from posts import workflow
 from posts.legacy.export import export_dump
@@ -219,6 +221,20 @@ def test_its_author_changes_a_draft_pages_address_freely(client, users):
     assert client.post(url, data).status_code == 302
     page.refresh_from_db()
     assert page.path == "/who-we-are/" and not Alias.objects.exists()  # nobody knew the draft's address
+
+
+def test_once_a_moderator_scheduled_a_page_only_moderators_move_it(users):
+    """The moderator approved the page to go live at its address; its author moving it would put
+    it live where nobody reviewed (as a change to its text takes it off the schedule)."""
+    page = make_page(users["Author"])
+    workflow.submit(page, by=users["Author"])
+    page = workflow.schedule(page, by=users["Moderator"], at=timezone.now() + timedelta(days=1))
+    for role in ["Author", "Editor"]:
+        assert "path" not in workflow.may_set_details(users[role], page)
+        with pytest.raises(PermissionDenied):
+            workflow.change_details(page, by=users[role], values={"path": "/free-vitamins/"})
+    workflow.change_details(page, by=users["Moderator"], values={"path": "/about-us/"})
+    assert Post.objects.get(pk=page.pk).path == "/about-us/"
 
 
 REFUSED_PATHS = [

@@ -26,14 +26,17 @@ def may_set_details(user, post: Post | None) -> set[str]:
     """The post's own fields (no revision holds them) the user may set: its dates and legacy id
     order the home page and feeds, so those who publish; its author, those who edit others' posts,
     and once readers see it (feeds, the page's data), those who publish. A site page's address,
-    those who may edit the page until readers reach it, then those who publish (site_pages.py)."""
+    those who may edit the page until readers reach it, then those who publish (site_pages.py);
+    while it is scheduled too: a moderator approved it to go live where it is, as a change to its
+    content takes it off the schedule."""
     publishes = user.has_perm("posts.publish_post")
     unreached = post is None or post.status not in REACHED
     allowed = {"date", "lastmod", "tiki_page_id"} if publishes else set()
     if user.has_perm("posts.change_others_post") and (publishes or unreached):
         allowed.add("author")
     editor = post is None or may_edit(user, post)
-    if (post is None or post.kind == Post.Kind.PAGE) and (publishes or (unreached and editor)):
+    movable = post is None or (unreached and post.status != Post.Status.SCHEDULED and editor)
+    if (post is None or post.kind == Post.Kind.PAGE) and (publishes or movable):
         allowed.add("path")
     return allowed
 
