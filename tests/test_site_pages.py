@@ -302,6 +302,24 @@ def test_an_import_refuses_an_alias_at_a_pages_address(users, tmp_path):
     assert not Post.objects.posts().exists()
 
 
+@pytest.mark.parametrize("force", [False, True])
+def test_an_import_never_writes_over_a_site_page(users, tmp_path, force):
+    """A file of the dump with a page's slug is another post: forced or not, the page is kept."""
+    from posts.legacy.importer import import_dump
+
+    page = live_page(users, "/about/")
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    front = '{"title": "Imported", "date": "2024-01-02", "categories": ["News"]}'
+    (dump / "page-about-us.md").write_text(front + "\n\nText.")
+    report = import_dump(dump, force=force)
+    assert [failure["message"] for failure in report.failed] == [
+        "page-about-us.md, field 'slug': slug 'page-about-us' belongs to the site page 'About us'"
+    ]
+    page = Post.objects.get(pk=page.pk)
+    assert (page.title, page.kind, page.categories.count()) == ("About us", Kind.PAGE, 0)
+
+
 # Listed nowhere posts are listed
 
 

@@ -18,6 +18,13 @@ class Claims:
         `taken_aliases`: the paths other posts hold); claim its slug, id and aliases."""
         self.check_identity(legacy.name, legacy.slug, legacy.tiki_page_id)
         if post is not None:
+            if post.is_site_page:  # the dump's posts are no site page's revisions (site_pages.py)
+                field = "slug" if post.slug == legacy.slug else "tiki_page_id"
+                raise DumpError(
+                    legacy.name,
+                    f"{field} '{getattr(legacy, field)}' belongs to the site page '{post.title}'",
+                    field=field,
+                )
             if legacy.tiki_page_id and post.tiki_page_id and post.tiki_page_id != legacy.tiki_page_id:
                 raise DumpError(
                     legacy.name,
