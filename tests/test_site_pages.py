@@ -157,6 +157,27 @@ def test_an_unpublished_page_answers_404_and_a_deleted_one_410(client, users):
     assert client.get("/about/").status_code == 410
 
 
+def test_a_deleted_page_comes_back_only_if_nothing_took_its_place(users):
+    """Once a page is deleted, its address may be given to an alias, and the home page another
+    introduction: undeleted, the page would be hidden by the alias, or a second introduction."""
+    page = live_page(users, "/about/")
+    workflow.delete(page, by=users["Moderator"])
+    post = make_post("vitamin-d-news", title="News")
+    workflow.change_aliases(by=users["Moderator"], save=[Alias(path="/About", post=post)])
+    with pytest.raises(ValidationError, match="/about/ is an alias of “News”"):
+        workflow.undelete(page, by=users["Moderator"])
+
+    introduction = live_page(users, kind=Kind.HOME_INTRODUCTION, title="Welcome")
+    workflow.delete(introduction, by=users["Moderator"])
+    live_page(users, kind=Kind.HOME_INTRODUCTION, title="Hello")
+    with pytest.raises(ValidationError, match="The home page has an introduction already, “Hello”"):
+        workflow.undelete(introduction, by=users["Moderator"])
+    assert Post.objects.filter(pk__in=[page.pk, introduction.pk], status=Status.DELETED).count() == 2
+
+    workflow.change_aliases(by=users["Moderator"], delete=list(Alias.objects.all()))
+    assert workflow.undelete(page, by=users["Moderator"]).status == Status.DRAFT
+
+
 def test_with_debug_on_a_page_is_still_served(client, users, settings):
     live_page(users)
     settings.DEBUG = True  # Django's own 404 page replaces the handler: the middleware answers

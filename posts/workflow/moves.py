@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from .. import site_pages
 from ..changes import refresh
 from ..models import Post, Revision, TaggedPost, render_body
 from . import audit, mail
@@ -98,8 +99,12 @@ def delete(post: Post, *, by, comment: str = "") -> Post:
 
 
 def undelete(post: Post, *, by, comment: str = "") -> Post:
-    """Bring a deleted post back as a draft."""
+    """Bring a deleted post back as a draft; a site page only if nothing took its place meanwhile
+    (an alias at its address, another introduction of the home page: site_pages.page_problem)."""
     with _move(post, by, Action.UNDELETE, comment) as post:
+        problem = site_pages.page_problem(post.kind, post.path, post)
+        if problem:
+            raise ValidationError(problem)
         post.status = Status.DRAFT
     return post
 
