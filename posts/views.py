@@ -361,7 +361,8 @@ class HomeView(TemplateView):
     def get_context_data(self, **kwargs):
         published = Post.objects.published().order_by("-date", "-pk")
         introduction = site_pages.home_introduction()
-        featured = Category.objects.shown().filter(slug=FEATURED_CATEGORY).first()
+        shown = Category.objects.shown()
+        featured = shown.filter(slug=FEATURED_CATEGORY).first() or shown.merged_from(FEATURED_CATEGORY)
         return super().get_context_data(**kwargs) | {
             "introduction": introduction,
             "newest": _listed(published)[:PAGE_SIZE],

@@ -140,6 +140,16 @@ def test_a_category_made_again_with_an_old_slug_takes_its_address_back(pair, cli
     assert "New one" in page.content.decode() and "Only old" not in page.content.decode()
 
 
+def test_the_featured_category_merged_into_another_the_home_page_features_that_one(client, settings):
+    settings.VDWIKI_CACHE_PAGES = False
+    top, kept = Category.objects.create(name="Top news"), Category.objects.create(name="Top stories")
+    make_post("featured-one", title="Featured one", categories=["Top news"])
+    merge([top], kept)
+    featured = BeautifulSoup(client.get("/").content, "html.parser").select_one(".featured")
+    assert featured is not None and featured.h2.get_text(strip=True) == "Top stories"
+    assert "Featured one" in featured.get_text()
+
+
 def test_posts_are_relabelled_and_logged_a_chunk_at_a_time(pair, monkeypatch):
     monkeypatch.setattr(categories_module, "CHUNK", 1)
     kept, old = pair
