@@ -34,8 +34,10 @@ def _author_deleting(sender, instance, **kwargs) -> None:
 def _category_saved(sender, instance: Category, created: bool, **kwargs) -> None:
     """A category has its page, and its place in the lists of categories, from its creation. A
     category of a merged one's slug or name is that category made again: the address and the
-    name are its own from now on, no longer the merged category's (CategoryAlias)."""
-    CategoryAlias.objects.filter(Q(slug=instance.slug) | Q(name__iexact=instance.name)).delete()
+    name are its own from now on, no longer the merged category's (CategoryAlias). Not so the
+    category kept renamed after the merged one: its old names and addresses stay its own."""
+    taken = CategoryAlias.objects.filter(Q(slug=instance.slug) | Q(name__iexact=instance.name))
+    taken.exclude(category=instance).delete()
     changes.refresh([] if created else instance.posts.values_list("pk", flat=True), seen=True)
 
 

@@ -150,6 +150,18 @@ def test_the_featured_category_merged_into_another_the_home_page_features_that_o
     assert "Featured one" in featured.get_text()
 
 
+def test_the_kept_category_renamed_to_a_merged_ones_name_keeps_its_old_address(pair, client):
+    """Merged, then given the merged one's better name: not that category made again, so its old
+    address still leads to the kept one."""
+    kept, old = pair
+    merge([old], kept)
+    kept.name = OLD
+    kept.save()
+    response = client.get("/categories/meta-analysis-of-vitamin-d/")
+    assert (response.status_code, response["Location"]) == (301, "/categories/meta-analysis/")
+    assert categories_of("only-old") == [OLD]
+
+
 def test_posts_are_relabelled_and_logged_a_chunk_at_a_time(pair, monkeypatch):
     monkeypatch.setattr(categories_module, "CHUNK", 1)
     kept, old = pair
