@@ -80,9 +80,9 @@ def words_changed(old: str | None, new: str) -> tuple[int, int]:
     """(added, removed): the words `new` has more of than `old`, and fewer, counted as bags of
     words (a moved paragraph is no change). `old` None: a first text, all of whose words are added.
     Linear in the texts' length, so a save or an import of a long post pays little for it."""
-    new_words = Counter(COUNTED_WORDS_RE.findall(new))
     if old is None:
-        return new_words.total(), 0
+        return len(COUNTED_WORDS_RE.findall(new)), 0
+    new_words = Counter(COUNTED_WORDS_RE.findall(new))
     old_words = Counter(COUNTED_WORDS_RE.findall(old))
     return (new_words - old_words).total(), (old_words - new_words).total()
 

@@ -90,7 +90,7 @@ def links_in(body_html: str) -> dict[str, str]:
         if target.startswith("//") or target.startswith(STATIC_PREFIXES) or len(target) > TARGET_LENGTH:
             continue
         text = " ".join(html.unescape(TAG_RE.sub(" ", inner)).split())
-        found.setdefault(target, Truncator(text).chars(TEXT_LENGTH))
+        found.setdefault(target, text if len(text) <= TEXT_LENGTH else Truncator(text).chars(TEXT_LENGTH))
     return found
 
 

@@ -85,7 +85,7 @@ def path_problem(path: str, page: Post | None = None) -> str:
     if hidden:
         return f"A page at {path} would hide {hidden}."
     others = Post.objects.exclude(pk=page.pk if page else None)
-    other = others.filter(path=path).only("title").first()
+    other = others.at(path).only("title").first()
     if other:
         return f"The address {path} is taken by the page “{other.title}”."
     alias = Alias.objects.filter(path=normalize_path(path)).exclude(post=page).select_related("post").first()
@@ -163,4 +163,4 @@ def holder_of(alias_path: str) -> Post | None:
     path = alias_path.rstrip("/") + "/"
     if not PAGE_PATH.fullmatch(path):
         return None  # no query for a file's address (`/wp-login.php`)
-    return Post.objects.existing().filter(kind=Kind.PAGE, path=path).only("title", "path").first()
+    return Post.objects.existing().filter(kind=Kind.PAGE).at(path).only("title", "path").first()

@@ -191,12 +191,12 @@ def site_page_response(request):
     signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES  # who may see drafts
     if path is None or not (signed_in or site_pages.readers_may_find(path)):
         return None
-    page = Post.objects.live().site_pages().only(*SITE_PAGE_FIELDS).filter(path=path).first()
+    page = Post.objects.live().site_pages().at(path).only(*SITE_PAGE_FIELDS).first()
     if page is None:
         user = getattr(request, "user", None) or AnonymousUser()
         deleted = Post.objects.filter(status=Post.Status.DELETED)
         readable = (Post.objects.readable_by(user) | deleted).site_pages()
-        page = readable.only(*SITE_PAGE_FIELDS).filter(path=path).first()
+        page = readable.at(path).only(*SITE_PAGE_FIELDS).first()
         if page is None:
             return None
     if page.status == Post.Status.DELETED:

@@ -98,7 +98,7 @@ class Loader:
         paths = [normalize_path(a.path) for p in batch for a in p.aliases]
         taken_aliases = dict(Alias.objects.filter(path__in=paths).values_list("path", "post__slug"))
         # A site page's address too: an alias there would answer before the page (site_pages.py).
-        pages = Post.objects.site_pages().filter(path__in=[path + "/" for path in paths]).values_list("path", "slug")
+        pages = Post.objects.site_pages().at(*[path + "/" for path in paths]).values_list("path", "slug")
         taken_aliases |= {normalize_path(path): slug for path, slug in pages}
         new, changed = [], []
         for legacy in batch:
