@@ -34,9 +34,9 @@ from taggit.models import Tag
 from .models import Attachment, Category, Post
 from .paths import paths_of
 
-# The post's own fields its article and metadata show. A revision never changes once written, so
+# The post's own fields its article and metadata show, and its labels. A revision never changes once written, so
 # the live one's date changes only with `live_revision`.
-SOURCE_FIELDS = ["title", "date", "lastmod", "body_html", "author", "live_revision"]
+SOURCE_FIELDS = ["title", "date", "lastmod", "body_html", "labels", "author", "live_revision"]
 AUTHOR_FIELDS = ["username", "first_name", "last_name"]
 RELATED_FIELDS = {"author": AUTHOR_FIELDS, "live_revision": ["created"]}
 HEADING_RE = re.compile(r'<h([2-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
@@ -86,13 +86,21 @@ def _footer(tags: list[Tag], attachments: list[Attachment]) -> str:
 
 
 def store_articles(post_ids: Iterable[int]) -> None:
-    """Render the articles of these posts from the database and store them."""
+    """Render the articles of these posts from the database and store them, with the labels search
+    finds them by where those changed: both name the post's categories and tags as they are now
+    (renamed, hidden or shown again)."""
     post_ids = sorted(set(post_ids))
     for start in range(0, len(post_ids), BATCH):
         posts = list(_with_sources(Post.objects.filter(pk__in=post_ids[start : start + BATCH])))
+        relabelled = []
         for post in posts:
             post.article = _article_from_prefetched(post)
+            labels = Post.labels_for(post.categories.all(), [tag.name for tag in post.tags.all()])
+            if labels != post.labels:
+                post.labels = labels
+                relabelled.append(post)
         Post.objects.bulk_update(posts, ["article"])
+        Post.objects.bulk_update(relabelled, ["labels"])
 
 
 def live_article(post: Post) -> dict:

@@ -69,13 +69,13 @@ def test_the_links_of_a_body_are_its_site_addresses_with_their_first_text():
     }
 
 
-
 def test_a_link_text_longer_than_the_report_keeps_is_cut_with_an_ellipsis():
     fits, long = "word " * 59 + "lasts", "word " * 60 + "beyond"  # 300 and 306 characters
     links = links_in(render(f"[{fits}](/posts/a/) and [{long}](/posts/b/)").html)
     assert links["/posts/a/"] == fits
     assert links["/posts/b/"] == ("word " * 60).strip()[:299] + "…"
     assert len(links["/posts/b/"]) == PostLink._meta.get_field("text").max_length
+
 
 def test_the_report_lists_the_links_leading_a_reader_nowhere_with_the_post_and_the_text(client, people, linking):
     client.force_login(people["Editor"])

@@ -78,3 +78,26 @@ def test_migration_0022_keeps_search_following_the_posts_and_makes_every_post_a_
         [],
     ]
     assert set(Post.objects.values_list("kind", "path")) == {(Post.Kind.POST, "")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0023_makes_labels_of_the_categories_and_tags_as_they_are_now():
+    """Labels a rename left stale, and a hidden category's name, leave the labels and the search."""
+    from django.core.management import call_command
+
+    from posts.models import Category
+    from posts.search import search
+
+    make_post("zinc", title="Zinc and copper", categories=["Quuxolin", "Wobblefrost"], tags=["selenium"])
+    make_post("iron", title="Iron", tags=["ferritin"])
+    Category.objects.filter(name="Quuxolin").update(name="Dribbleflax")  # as a rename done outside the admin
+    Category.objects.filter(name="Wobblefrost").update(hidden=True)
+    call_command("migrate", "posts", "0022", verbosity=0)
+    call_command("migrate", "posts", verbosity=0)
+
+    assert dict(Post.objects.values_list("slug", "labels")) == {"zinc": "Dribbleflax\nselenium", "iron": "ferritin"}
+    assert [[post.slug for post in search(word)] for word in ("dribbleflax", "quuxolin", "wobblefrost")] == [
+        ["zinc"],
+        [],
+        [],
+    ]

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from ..changes import refresh
 from ..models import Category, CategoryAlias, Post, PostAction
 
 Filing = Post.categories.through
-POST_FIELDS = ["pk", "title", "labels", "status", "pending_status", "latest_revision"]
+POST_FIELDS = ["pk", "title", "status", "pending_status", "latest_revision"]
 CHUNK = 500  # posts read and written at once, within any database's limit of query parameters
 
 
@@ -93,11 +92,10 @@ def merge_categories(merged: Iterable[Category], *, into: Category, by) -> Merge
         Category.objects.filter(pk__in=merged_ids).delete()
         comment = f"Merged {_names(merged)} into “{into.name}”."
         for chunk in _chunks(post_ids):
-            # Locked as the workflow's verbs lock a post: its labels are written from its tags now.
+            # Locked as the workflow's verbs lock a post: refresh writes its article and labels.
             posts = list(Post.objects.select_for_update(of=("self",)).filter(pk__in=chunk).only(*POST_FIELDS))
-            _relabel(posts)
             _log(posts, by, comment)
-        # The articles name the categories; the tags' digests do not (related.py).
+        # The articles and labels name the categories; the tags' digests do not (related.py).
         refresh(post_ids, seen=True, tag_ids=())
     return plan
 
@@ -107,14 +105,6 @@ def _check(merged: list[Category], into: Category) -> None:
         raise ValidationError("Choose the categories to merge into the one kept.")
     if any(category.pk == into.pk for category in merged):
         raise ValidationError(f"“{into}” cannot be merged into itself.")
-
-
-def _relabel(posts: list[Post]) -> None:
-    """Give the posts the `labels` of their categories now (search finds them by these names)."""
-    prefetch_related_objects(posts, "categories", "tags")
-    for post in posts:
-        post.labels = Post.labels_for([c.name for c in post.categories.all()], [t.name for t in post.tags.all()])
-    Post.objects.bulk_update(posts, ["labels"])
 
 
 def _log(posts: list[Post], by, comment: str) -> None:

@@ -197,9 +197,9 @@ def apply_content(post: Post, content: Content, rendered: Rendered, *, categorie
     post.set_rendered(rendered)
     if categories is None:
         categories, tags = list(Category.objects.named(content.categories)), list(content.tags)
-        post.labels = Post.labels_for([category.name for category in categories], content.tags)
+        post.labels = Post.labels_for(categories, content.tags)
     else:
-        post.labels = Post.labels_for([category.name for category in categories], [tag.name for tag in tags])
+        post.labels = Post.labels_for(categories, [tag.name for tag in tags])
     post.save()
     if old_slug and old_slug != post.slug:
         Alias.objects.get_or_create(

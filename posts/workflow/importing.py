@@ -104,7 +104,7 @@ def _new_post(item: ImportedPost, by, now) -> Post:
         title=content.title,
         slug=content.slug,
         body=content.body,
-        labels=Post.labels_for([category.name for category in item.categories], [tag.name for tag in item.tags]),
+        labels=Post.labels_for(item.categories, [tag.name for tag in item.tags]),
         status=Status.DRAFT if item.draft else Status.PUBLISHED,
         author=by,
         created=now,
