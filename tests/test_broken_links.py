@@ -153,3 +153,23 @@ def test_the_feeds_of_a_missing_category_or_tag_are_broken_links(client, people)
     publish(people, "Feeds", "feeds", " ".join(f"[feed]({feed})" for feed in feeds) + " [all](/feed/atom/)")
     assert broken_targets() == feeds
     assert {client.get(feed).status_code for feed in feeds} == {404}
+
+
+def test_links_in_the_old_wikis_forms_without_a_slash_are_checked_as_the_pages_they_lead_to(client, people, linking):
+    """`/posts/x`, `/categories/x` and `/tags/x.html` are written as the addresses they redirect
+    to (rendering), and reported when that page does not exist, as the same link with its slash."""
+    body = (
+        "[written](/posts/sleep) [never written](/posts/never-written) [draft](/posts/draft)"
+        " [a category](/categories/admin-only) [no category](/categories/no-such-category)"
+        " [no tag](/tags/no-such-tag.html)"
+    )
+    publish(people, "Old forms", "old-forms", body)
+    client.force_login(people["Editor"])
+
+    assert sorted(link for title, _, link in reported(client) if title.startswith("Old forms")) == [
+        "/categories/admin-only/",
+        "/categories/no-such-category/",
+        "/posts/draft/",
+        "/posts/never-written/",
+        "/tags/no-such-tag/",
+    ]
