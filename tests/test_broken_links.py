@@ -77,6 +77,17 @@ def test_a_link_text_longer_than_the_report_keeps_is_cut_with_an_ellipsis():
     assert len(links["/posts/b/"]) == PostLink._meta.get_field("text").max_length
 
 
+def test_a_link_text_of_letters_with_combining_marks_fits_the_column_counted_in_code_points():
+    """Pointed Hebrew keeps its points as combining marks (no composed form): 200 letters are 400
+    code points, which Django's Truncator counted as 200, so the text went whole to a column of
+    300 and PostgreSQL refused the post (value too long)."""
+    pointed = "\u05e9\u05b8" * 200
+    links = links_in(render(f"[{pointed}](/posts/a/) and [{pointed[:100]}](/posts/b/)").html)
+    assert links["/posts/a/"] == pointed[:299] + "…"
+    assert len(links["/posts/a/"]) == PostLink._meta.get_field("text").max_length
+    assert links["/posts/b/"] == pointed[:100]
+
+
 def test_the_report_lists_the_links_leading_a_reader_nowhere_with_the_post_and_the_text(client, people, linking):
     client.force_login(people["Editor"])
     assert reported(client) == [
