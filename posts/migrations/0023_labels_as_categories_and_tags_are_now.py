@@ -8,9 +8,15 @@ from django.db.models import Prefetch
 BATCH = 500
 
 
-def relabel(apps, schema_editor):
-    from posts.models import Post as CurrentPost
+def labels_for(categories, tags) -> str:
+    """Post.labels_for as this migration was written (a migration keeps its own copy)."""
+    names = {}
+    for name in [*(category.name for category in categories if not category.hidden), *tags]:
+        names.setdefault(name.casefold(), name)
+    return "\n".join(names[key] for key in sorted(names))
 
+
+def relabel(apps, schema_editor):
     Post = apps.get_model("posts", "Post")
     Category = apps.get_model("posts", "Category")
     TaggedPost = apps.get_model("posts", "TaggedPost")
@@ -22,12 +28,14 @@ def relabel(apps, schema_editor):
             "content_object_id", "tag__name"
         ):
             tags.setdefault(post_id, []).append(name)
-        posts = Post.objects.filter(pk__in=chunk).only("labels").prefetch_related(
-            Prefetch("categories", queryset=Category.objects.only("name", "hidden"))
+        posts = (
+            Post.objects.filter(pk__in=chunk)
+            .only("labels")
+            .prefetch_related(Prefetch("categories", queryset=Category.objects.only("name", "hidden")))
         )
         changed = []
         for post in posts:
-            labels = CurrentPost.labels_for(post.categories.all(), tags.get(post.pk, []))
+            labels = labels_for(post.categories.all(), tags.get(post.pk, []))
             if labels != post.labels:
                 post.labels = labels
                 changed.append(post)
