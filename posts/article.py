@@ -34,8 +34,8 @@ from taggit.models import Tag
 from .models import Attachment, Category, Post
 from .paths import paths_of
 
-# The post's own fields its article and metadata show, and its labels. A revision never changes once written, so
-# the live one's date changes only with `live_revision`.
+# The post's own fields its article and metadata show, and its labels (stored with it). A revision
+# never changes once written, so the live one's date changes only with `live_revision`.
 SOURCE_FIELDS = ["title", "date", "lastmod", "body_html", "labels", "author", "live_revision"]
 AUTHOR_FIELDS = ["username", "first_name", "last_name"]
 RELATED_FIELDS = {"author": AUTHOR_FIELDS, "live_revision": ["created"]}

@@ -310,10 +310,10 @@ class Post(models.Model):
     @staticmethod
     def labels_for(categories: Iterable["Category"], tags: Iterable[str]) -> str:
         """The `labels` of a post in these categories with these tags (names): each name once,
-        whatever its capitalisation, A to Z, hidden categories' left out (readers find nothing by them).
-        Stored on the post because a full-text index cannot join (posts/search.py); whatever sets
-        a post's categories or tags sets its labels too, and so does storing its article again
-        after a category or tag changed (article.store_articles)."""
+        whatever its capitalisation, A to Z, hidden categories' left out (readers find nothing by
+        them). Stored on the post because a full-text index cannot join (posts/search.py);
+        whatever sets a post's categories or tags sets its labels too, and so does storing its
+        article again after a category or tag changed (article.store_articles)."""
         names: dict[str, str] = {}
         for name in [*(category.name for category in categories if not category.hidden), *tags]:
             names.setdefault(name.casefold(), name)
