@@ -54,3 +54,22 @@ def test_a_moderator_merges_two_categories_after_seeing_what_moves(open_as, role
     assert page.locator(".messagelist .success").inner_text().startswith(f"Merged “{OLD}” into “{KEPT}”")
     assert list(Category.objects.values_list("name", flat=True)) == [KEPT]
     assert Post.categories.through.objects.filter(category__name=KEPT).count() == 4
+
+
+def test_an_editor_renames_a_category_and_readers_find_its_posts_by_the_new_name_only(open_as, roles):
+    make_post("zinc", title="Zinc and copper", body="Minerals.", categories=["Quuxolin"])
+    make_user("Editor", "ed")
+    reader = open_as(None)
+    reader.goto("/search/?q=quuxolin")
+    assert reader.locator(".search-results a", has_text="Zinc and copper").count() == 1
+
+    page = open_as("ed")
+    page.goto(f"/admin/posts/category/{Category.objects.get(name='Quuxolin').pk}/change/")
+    page.fill("input[name=name]", "Dribbleflax")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/posts/category/")
+
+    reader.goto("/search/?q=dribbleflax")
+    assert reader.locator(".search-results a", has_text="Zinc and copper").count() == 1
+    reader.goto("/search/?q=quuxolin")
+    assert reader.locator(".search-results a", has_text="Zinc and copper").count() == 0
